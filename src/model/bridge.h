@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/ipaddr.h"
+#include "shared/key.h"
+
+/* The validated model of one /etc/nfswg/NAME.conf (+ NAME.conf.d/ *.conf). Every string here has
+ * been checked once, in src/model/, so emitters may write it without quoting: no whitespace, quote,
+ * backslash, newline or leading '-' anywhere, paths absolute and normalised (path_is_safe()). */
+
+typedef enum BridgeMode {
+        BRIDGE_MODE_EMBEDDED,
+        BRIDGE_MODE_NAS,
+        BRIDGE_MODE_RELAY,
+        BRIDGE_MODE_CLIENT,
+        _BRIDGE_MODE_MAX,
+} BridgeMode;
+
+typedef enum Backend {
+        BACKEND_KERNEL,    /* kernel WireGuard, device made by systemd-networkd */
+        BACKEND_USERSPACE, /* wireguard-go started by the daemon, UAPI socket */
+} Backend;
+
+typedef enum Squash {
+        SQUASH_ROOT,
+        SQUASH_ALL,
+        SQUASH_NONE,
+} Squash;
+
+typedef enum ForwardPorts {
+        FORWARD_PORTS_NFS,
+        FORWARD_PORTS_ALL,
+} ForwardPorts;
+
+/* Bits of Bridge.nfs_versions */
+#define NFS_V3 (1u << 0)
+#define NFS_V4_0 (1u << 1)
+#define NFS_V4_1 (1u << 2)
+#define NFS_V4_2 (1u << 3)
+#define NFS_V4_ANY (NFS_V4_0 | NFS_V4_1 | NFS_V4_2)
+
+#define NFS_PORT 2049
+#define RPCBIND_PORT 111
+
+/* Defaults (DESIGN.md) */
+#define DEFAULT_LISTEN_PORT 51820
+/* 1500 minus 80 bytes of WireGuard over IPv6, minus 8 of PPPoE, rounded down: safe on every usual link. */
+#define DEFAULT_MTU 1380
+#define DEFAULT_MOUNTD_PORT 20048
+#define DEFAULT_STATD_PORT 32765
+#define DEFAULT_STATD_OUTGOING_PORT 32766
+#define DEFAULT_LOCKD_PORT 4045
+#define DEFAULT_ANON_ID 65534
+#define DEFAULT_KEEPALIVE 25
+/* The NFS mount options we recommend over WireGuard (nfs(5)). */
+#define DEFAULT_MOUNT_OPTIONS "vers=4.2,proto=tcp,rsize=1048576,wsize=1048576,hard,timeo=600"
+
+typedef struct Endpoint {
+        char *host; /* DNS name or address, without brackets */
+        uint16_t port;
+} Endpoint;
+
+typedef struct Peer {
+        char *name;
+        WgKey public_key;
+        IpPrefix *addresses; /* the peer's tunnel addresses; host bits as written */
+        size_t n_addresses;
+        char *preshared_key_file; /* NULL when unset */
+        unsigned persistent_keepalive; /* seconds, 0 = off */
+        Endpoint *endpoints; /* site-to-site peers; more than one = failover order */
+        size_t n_endpoints;
+        const char *source; /* file and line of its [Peer] section, for messages */
+        unsigned line;
+} Peer;
+
+typedef struct Export {
+        char *path;
+        bool all_peers; /* Peers=* */
+        char **peers;   /* names, NULL-terminated, when !all_peers */
+        bool read_only;
+        Squash squash;
+        bool insecure;
+        uint32_t anon_uid;
+        uint32_t anon_gid;
+        const char *source;
+        unsigned line;
+} Export;
+
+typedef struct Forward {
+        IpPrefix to;     /* when to_bridge is NULL */
+        char *to_bridge; /* "@OTHER" without the '@' */
+        bool masquerade;
+        ForwardPorts ports;
+        uint16_t *nas_ports; /* NASPorts=: extra TCP/UDP ports of the NAS (its pinned v3 ports) */
+        size_t n_nas_ports;
+        const char *source;
+        unsigned line;
+} Forward;
+
+typedef struct Server {
+        bool set;
+        WgKey public_key;
+        Endpoint *endpoints;
+        size_t n_endpoints;
+        IpPrefix *allowed_ips;
+        size_t n_allowed_ips;
+        unsigned persistent_keepalive;
+        char *preshared_key_file;
+} Server;
+
+typedef struct Mount {
+        char *what;      /* "HOST:/path" as written */
+        char *what_host; /* split from what */
+        char *what_path;
+        char *where;
+        char *options; /* never NULL after validation: DEFAULT_MOUNT_OPTIONS when unset */
+        bool automount;
+        const char *source;
+        unsigned line;
+} Mount;
+
+typedef struct NfsSettings {
+        bool set; /* an [NFS] section was given */
+        uint16_t mountd_port;
+        uint16_t statd_port;
+        uint16_t statd_outgoing_port;
+        uint16_t lockd_port;
+        unsigned max_block_size; /* 0 = kernel default */
+        const char *source;
+        unsigned line;
+} NfsSettings;
+
+typedef struct Bridge {
+        char *name;        /* NAME of NAME.conf */
+        char *config_path; /* the main file as read (with --root prefix) */
+        char *config_id;   /* the main file as the host knows it: /etc/nfswg/NAME.conf */
+        char **sources;    /* every file read, in order, NULL-terminated (owns the strings the
+                            * source fields point to) */
+        BridgeMode mode;
+        Backend backend;
+        char *interface;
+        IpPrefix *addresses;
+        size_t n_addresses;
+        uint16_t listen_port; /* 0 = unset (client mode: random) */
+        Endpoint endpoint;    /* host NULL when unset */
+        unsigned mtu;
+        char *private_key_file;
+        unsigned nfs_versions; /* NFS_V* bits */
+        char **dns;            /* DNS= for client configs, NULL-terminated, may be NULL */
+        NfsSettings nfs;
+        Export *exports;
+        size_t n_exports;
+        Peer *peers;
+        size_t n_peers;
+        Forward *forwards;
+        size_t n_forwards;
+        Server server;
+        Mount *mounts;
+        size_t n_mounts;
+} Bridge;
+
+/* Every bridge of a host: /etc/nfswg/ *.conf. */
+typedef struct Host {
+        Bridge **bridges;
+        size_t n_bridges;
+        NfsSettings nfs; /* the agreed [NFS] values (defaults when no bridge sets them) */
+        unsigned nfs_versions; /* union over bridges */
+} Host;
+
+const char *bridge_mode_to_string(BridgeMode m);
+const char *squash_to_string(Squash s);
+
+/* root is "" for the live system or a directory prefix (--root, NFSWG_ROOT). Reads
+ * ROOT/etc/nfswg/NAME.conf and then ROOT/etc/nfswg/NAME.conf.d/ *.conf in lexical order. Each
+ * problem is logged as "FILE:LINE: message"; returns -EINVAL after reporting all of them. */
+int bridge_load(const char *root, const char *name, Bridge **ret);
+/* The same for an explicit file (nfswg check FILE); NAME is the file's basename without .conf. */
+int bridge_load_path(const char *path, Bridge **ret);
+/* From text (tests, fuzzer): label is used as the file name in messages. */
+int bridge_load_string(const char *label, const char *name, const char *text, Bridge **ret);
+Bridge *bridge_free(Bridge *b);
+static inline void bridge_freep(Bridge **b) {
+        bridge_free(*b);
+}
+
+const Peer *bridge_find_peer(const Bridge *b, const char *name);
+/* Whether export e is open to peer p. */
+bool export_allows_peer(const Export *e, const Peer *p);
+/* The default PrivateKeyFile= for NAME: /var/lib/nfswg/NAME/private.key */
+char *bridge_default_private_key_file(const char *name);
+
+/* Loads every ROOT/etc/nfswg/ *.conf and checks what spans bridges: [NFS] values agree, interface
+ * names, listen ports and tunnel networks do not clash, @OTHER in [Forward] names a bridge.
+ * -EINVAL after logging every problem. */
+int host_load(const char *root, Host **ret);
+/* The cross-bridge checks alone, for a host whose bridges were loaded already. */
+int host_check(Host *h);
+Host *host_free(Host *h);
+static inline void host_freep(Host **h) {
+        host_free(*h);
+}
+const Bridge *host_find_bridge(const Host *h, const char *name);

@@ -195,7 +195,9 @@ char *bridge_default_private_key_file(const char *name);
 
 /* Loads every ROOT/etc/nfswg/ *.conf and checks what spans bridges: [NFS] values agree, interface
  * names, listen ports and tunnel networks do not clash, @OTHER in [Forward] names a bridge.
- * -EINVAL after logging every problem. */
+ * Returns 0, or -EINVAL after logging every problem; even then *ret is set to a Host holding the
+ * bridges that loaded cleanly (the generator writes those and skips the rest). An empty or
+ * missing directory is a Host with no bridges. */
 int host_load(const char *root, Host **ret);
 /* The cross-bridge checks alone, for a host whose bridges were loaded already. */
 int host_check(Host *h);

@@ -67,8 +67,11 @@ typedef struct Endpoint {
 typedef struct Peer {
         char *name;
         WgKey public_key;
-        IpPrefix *addresses; /* the peer's tunnel addresses; host bits as written */
+        bool public_key_set;
+        IpPrefix *addresses; /* the peer's tunnel addresses (inside the bridge's networks) */
         size_t n_addresses;
+        IpPrefix *allowed_ips; /* AllowedIPs=: further networks routed to this peer (a site's LAN) */
+        size_t n_allowed_ips;
         char *preshared_key_file; /* NULL when unset */
         unsigned persistent_keepalive; /* seconds, 0 = off */
         Endpoint *endpoints; /* site-to-site peers; more than one = failover order */

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "model/load-context.h"
+#include "shared/macro.h"
+#include "shared/parse.h"
+
+static const char *const mode_names[_BRIDGE_MODE_MAX] = {
+        [BRIDGE_MODE_EMBEDDED] = "embedded",
+        [BRIDGE_MODE_NAS] = "nas",
+        [BRIDGE_MODE_RELAY] = "relay",
+        [BRIDGE_MODE_CLIENT] = "client",
+};
+
+const char *bridge_mode_to_string(BridgeMode m) {
+        return m < _BRIDGE_MODE_MAX ? mode_names[m] : NULL;
+}
+
+const char *squash_to_string(Squash s) {
+        return s == SQUASH_ALL ? "all" : s == SQUASH_NONE ? "none" : "root";
+}
+
+static void endpoints_free(Endpoint *e, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(e[i].host);
+        free(e);
+}
+
+Bridge *bridge_free(Bridge *b) {
+        if (!b)
+                return NULL;
+        free(b->name);
+        free(b->config_path);
+        free(b->config_id);
+        strv_free(b->sources);
+        free(b->interface);
+        free(b->addresses);
+        free(b->endpoint.host);
+        free(b->private_key_file);
+        strv_free(b->dns);
+        for (size_t i = 0; i < b->n_exports; i++) {
+                free(b->exports[i].path);
+                strv_free(b->exports[i].peers);
+        }
+        free(b->exports);
+        for (size_t i = 0; i < b->n_peers; i++) {
+                Peer *p = &b->peers[i];
+                free(p->name);
+                free(p->addresses);
+                free(p->allowed_ips);
+                free(p->preshared_key_file);
+                endpoints_free(p->endpoints, p->n_endpoints);
+        }
+        free(b->peers);
+        for (size_t i = 0; i < b->n_forwards; i++) {
+                free(b->forwards[i].to_bridge);
+                free(b->forwards[i].nas_ports);
+        }
+        free(b->forwards);
+        endpoints_free(b->server.endpoints, b->server.n_endpoints);
+        free(b->server.allowed_ips);
+        free(b->server.preshared_key_file);
+        for (size_t i = 0; i < b->n_mounts; i++) {
+                Mount *m = &b->mounts[i];
+                free(m->what);
+                free(m->what_host);
+                free(m->what_path);
+                free(m->where);
+                free(m->options);
+        }
+        free(b->mounts);
+        free(b);
+        return NULL;
+}
+
+const Peer *bridge_find_peer(const Bridge *b, const char *name) {
+        for (size_t i = 0; i < b->n_peers; i++)
+                if (streq(b->peers[i].name, name))
+                        return &b->peers[i];
+        return NULL;
+}
+
+bool export_allows_peer(const Export *e, const Peer *p) {
+        return e->all_peers || strv_contains(e->peers, p->name);
+}
+
+char *bridge_default_private_key_file(const char *name) {
+        char *p;
+        if (asprintf(&p, "/var/lib/nfswg/%s/private.key", name) < 0)
+                return NULL;
+        return p;
+}
+
+static bool address_in_bridge(const Bridge *b, const IpPrefix *a) {
+        for (size_t i = 0; i < b->n_addresses; i++)
+                if (ip_prefix_contains(&b->addresses[i], a))
+                        return true;
+        return false;
+}
+
+static void finish_bridge_section(LoadContext *ctx) {
+        Bridge *b = ctx->bridge;
+        const char *file = ctx->bridge_source ?: b->sources[0];
+        unsigned line = ctx->bridge_source ? ctx->bridge_line : 1;
+        char buf[IP_PREFIX_STRLEN];
+
+        if (!ctx->interface_set) {
+                char name[64];
+                snprintf(name, sizeof name, "nfswg-%s", b->name);
+                if (!ifname_is_valid(name)) {
+                        ctx->errors++;
+                        log_conf_error(file, line,
+                                       "Interface= must be set: the default name '%s' is longer than 15 characters.",
+                                       name);
+                } else if (!(b->interface = strdup(name)))
+                        ctx->errors++;
+        }
+        if (b->n_addresses == 0) {
+                ctx->errors++;
+                log_conf_error(file, line, "Address= is required in [Bridge] (the bridge's tunnel address, e.g. 10.8.0.1/24).");
+        }
+        for (size_t i = 0; i < b->n_addresses; i++)
+                for (size_t j = i + 1; j < b->n_addresses; j++)
+                        if (ip_prefix_overlaps(&b->addresses[i], &b->addresses[j]) &&
+                            b->addresses[i].prefixlen == b->addresses[j].prefixlen) {
+                                ctx->errors++;
+                                log_conf_error(file, line, "Address= %s is given twice or overlaps another Address=.",
+                                               ip_prefix_format(&b->addresses[j], buf));
+                        }
+        if (!ctx->listen_port_set && b->mode != BRIDGE_MODE_CLIENT)
+                b->listen_port = DEFAULT_LISTEN_PORT;
+        if (!ctx->mtu_set)
+                b->mtu = DEFAULT_MTU;
+        else
+                for (size_t i = 0; i < b->n_addresses; i++)
+                        if (b->addresses[i].family == AF_INET6 && b->mtu < 1280) {
+                                ctx->errors++;
+                                log_conf_error(file, line, "MTU= %u is below 1280, the IPv6 minimum (RFC 8200), and an IPv6 Address= is set.",
+                                               b->mtu);
+                                break;
+                        }
+        if (!ctx->private_key_file_set && !(b->private_key_file = bridge_default_private_key_file(b->name)))
+                ctx->errors++;
+        if (!ctx->nfs_versions_set)
+                b->nfs_versions = NFS_V4_2;
+        if (b->nfs_versions == 0) {
+                ctx->errors++;
+                log_conf_error(file, line, "NFSVersions= names no version.");
+        }
+}
+
+static void finish_nfs(LoadContext *ctx) {
+        NfsSettings *n = &ctx->bridge->nfs;
+        if (!n->mountd_port)
+                n->mountd_port = DEFAULT_MOUNTD_PORT;
+        if (!n->statd_port)
+                n->statd_port = DEFAULT_STATD_PORT;
+        if (!n->statd_outgoing_port)
+                n->statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT;
+        if (!n->lockd_port)
+                n->lockd_port = DEFAULT_LOCKD_PORT;
+        if (!n->set)
+                return;
+
+        const struct {
+                const char *key;
+                uint16_t port;
+        } pins[] = {
+                { "MountdPort", n->mountd_port },
+                { "StatdPort", n->statd_port },
+                { "StatdOutgoingPort", n->statd_outgoing_port },
+                { "LockdPort", n->lockd_port },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(pins); i++) {
+                /* The kernel hands out ephemeral ports from net.ipv4.ip_local_port_range (Debian:
+                 * 32768-60999); a pin inside it may already be taken by another socket at boot. */
+                if (pins[i].port >= 32768 && pins[i].port <= 60999) {
+                        ctx->errors++;
+                        log_conf_error(n->source, n->line,
+                                       "%s=%u lies in the kernel's ephemeral port range 32768-60999 "
+                                       "(net.ipv4.ip_local_port_range); another socket may take it. Choose a port outside it.",
+                                       pins[i].key, pins[i].port);
+                }
+                if (pins[i].port == NFS_PORT || pins[i].port == RPCBIND_PORT) {
+                        ctx->errors++;
+                        log_conf_error(n->source, n->line, "%s=%u collides with %s.", pins[i].key, pins[i].port,
+                                       pins[i].port == NFS_PORT ? "nfsd (2049)" : "rpcbind (111)");
+                }
+                for (size_t j = i + 1; j < ELEMENTSOF(pins); j++)
+                        if (pins[i].port == pins[j].port) {
+                                ctx->errors++;
+                                log_conf_error(n->source, n->line, "%s= and %s= are both %u; every pinned port must differ.",
+                                               pins[i].key, pins[j].key, pins[i].port);
+                        }
+        }
+}
+
+static void finish_peers(LoadContext *ctx) {
+        Bridge *b = ctx->bridge;
+        char buf[IP_PREFIX_STRLEN], buf2[IP_PREFIX_STRLEN];
+
+        for (size_t i = 0; i < b->n_peers; i++) {
+                Peer *p = &b->peers[i];
+#define PEER_ERROR(...) (ctx->errors++, log_conf_error(p->source, p->line, __VA_ARGS__))
+                if (!p->name) {
+                        PEER_ERROR("[Peer] needs Name=.");
+                        continue;
+                }
+                if (!p->public_key_set)
+                        PEER_ERROR("[Peer] %s needs PublicKey= (32 bytes of base64, from `wg pubkey`).", p->name);
+                if (p->n_addresses == 0)
+                        PEER_ERROR("[Peer] %s needs Address= (its tunnel address, e.g. 10.8.0.2/32).", p->name);
+                for (size_t a = 0; a < p->n_addresses; a++) {
+                        IpPrefix *pa = &p->addresses[a];
+                        /* A peer's tunnel address is one host: exports and firewall sets name it. */
+                        if (pa->prefixlen != ip_family_bits(pa->family))
+                                PEER_ERROR("[Peer] %s: Address= %s must be a single address (/%u).", p->name,
+                                           ip_prefix_format(pa, buf), ip_family_bits(pa->family));
+                        else if (!address_in_bridge(b, pa))
+                                PEER_ERROR("[Peer] %s: Address= %s is outside the bridge's networks (Address= in [Bridge]).",
+                                           p->name, ip_prefix_format(pa, buf));
+                        for (size_t k = 0; k < b->n_addresses; k++)
+                                if (b->addresses[k].family == pa->family &&
+                                    memcmp(&b->addresses[k].addr, &pa->addr, ip_family_bits(pa->family) / 8) == 0)
+                                        PEER_ERROR("[Peer] %s: Address= %s is the bridge's own address.", p->name,
+                                                   ip_prefix_format(pa, buf));
+                }
+                if (b->mode != BRIDGE_MODE_RELAY && p->n_allowed_ips > 0)
+                        PEER_ERROR("[Peer] %s: AllowedIPs= (networks behind a peer) is for Mode=relay only.", p->name);
+
+                for (size_t j = 0; j < i; j++) {
+                        Peer *q = &b->peers[j];
+                        if (!q->name)
+                                continue;
+                        if (streq(p->name, q->name))
+                                PEER_ERROR("[Peer] Name=%s is already used at %s:%u.", p->name, q->source, q->line);
+                        if (p->public_key_set && q->public_key_set &&
+                            memcmp(p->public_key, q->public_key, WG_KEY_LEN) == 0)
+                                PEER_ERROR("[Peer] %s: PublicKey= is the same as peer %s's.", p->name, q->name);
+                        /* Addresses and routed networks of two peers must not overlap: WireGuard
+                         * routes each address to exactly one peer (cryptokey routing). */
+                        for (size_t a = 0; a < p->n_addresses + p->n_allowed_ips; a++) {
+                                const IpPrefix *pa = a < p->n_addresses ? &p->addresses[a] : &p->allowed_ips[a - p->n_addresses];
+                                for (size_t c = 0; c < q->n_addresses + q->n_allowed_ips; c++) {
+                                        const IpPrefix *qa = c < q->n_addresses ? &q->addresses[c] : &q->allowed_ips[c - q->n_addresses];
+                                        if (ip_prefix_overlaps(pa, qa))
+                                                PEER_ERROR("[Peer] %s: %s overlaps %s of peer %s.", p->name,
+                                                           ip_prefix_format(pa, buf), ip_prefix_format(qa, buf2), q->name);
+                                }
+                        }
+                }
+#undef PEER_ERROR
+        }
+}
+
+static void finish_exports(LoadContext *ctx) {
+        Bridge *b = ctx->bridge;
+        for (size_t i = 0; i < b->n_exports; i++) {
+                Export *x = &b->exports[i];
+#define EXPORT_ERROR(...) (ctx->errors++, log_conf_error(x->source, x->line, __VA_ARGS__))
+                if (!x->path) {
+                        EXPORT_ERROR("[Export] needs Path= (the directory to share).");
+                        continue;
+                }
+                if (!x->all_peers && !x->peers)
+                        x->all_peers = true; /* DESIGN.md: Peers=* unless restricted */
+                STRV_FOREACH(n, x->peers)
+                        if (!bridge_find_peer(b, *n))
+                                EXPORT_ERROR("[Export] %s: Peers= names '%s', which no [Peer] defines.", x->path, *n);
+                for (size_t j = 0; j < i; j++)
+                        if (b->exports[j].path && streq(b->exports[j].path, x->path))
+                                EXPORT_ERROR("[Export] Path=%s is already exported at %s:%u.", x->path,
+                                             b->exports[j].source, b->exports[j].line);
+#undef EXPORT_ERROR
+        }
+}
+
+static void finish_forwards(LoadContext *ctx) {
+        Bridge *b = ctx->bridge;
+        for (size_t i = 0; i < b->n_forwards; i++) {
+                Forward *f = &b->forwards[i];
+#define FORWARD_ERROR(...) (ctx->errors++, log_conf_error(f->source, f->line, __VA_ARGS__))
+                if (!f->to_bridge && f->to.family == 0)
+                        FORWARD_ERROR("[Forward] needs To= (a network such as 192.168.50.0/24, or @BRIDGE).");
+                if (f->to_bridge && b->mode != BRIDGE_MODE_RELAY)
+                        FORWARD_ERROR("[Forward] To=@%s: forwarding to another bridge needs Mode=relay.", f->to_bridge);
+                if (f->to_bridge && streq(f->to_bridge, b->name))
+                        FORWARD_ERROR("[Forward] To=@%s names this bridge itself.", f->to_bridge);
+                if (f->n_nas_ports > 0 && f->ports == FORWARD_PORTS_ALL)
+                        FORWARD_ERROR("[Forward] NASPorts= has no effect with Ports=all.");
+                for (size_t a = 0; a < b->n_addresses && f->to.family; a++)
+                        if (ip_prefix_overlaps(&b->addresses[a], &f->to)) {
+                                char buf[IP_PREFIX_STRLEN];
+                                FORWARD_ERROR("[Forward] To=%s overlaps the tunnel network itself.",
+                                              ip_prefix_format(&f->to, buf));
+                        }
+#undef FORWARD_ERROR
+        }
+}
+
+static void finish_client(LoadContext *ctx) {
+        Bridge *b = ctx->bridge;
+        const char *file = ctx->bridge_source ?: b->sources[0];
+        unsigned line = ctx->bridge_source ? ctx->bridge_line : 1;
+
+        if (b->mode != BRIDGE_MODE_CLIENT) {
+                if (b->server.set || b->server.n_endpoints || b->server.n_allowed_ips) {
+                        ctx->errors++;
+                        log_conf_error(file, line, "[Server] is only for Mode=client.");
+                }
+                for (size_t i = 0; i < b->n_mounts; i++) {
+                        ctx->errors++;
+                        log_conf_error(b->mounts[i].source, b->mounts[i].line, "[Mount] is only for Mode=client.");
+                }
+                if (b->n_forwards > 0 && b->mode == BRIDGE_MODE_EMBEDDED) {
+                        ctx->errors++;
+                        log_conf_error(b->forwards[0].source, b->forwards[0].line,
+                                       "[Forward] needs Mode=nas or Mode=relay (this bridge is Mode=embedded).");
+                }
+                if (b->mode == BRIDGE_MODE_NAS && b->n_forwards == 0) {
+                        ctx->errors++;
+                        log_conf_error(file, line, "Mode=nas needs a [Forward] section with To= (the NAS network).");
+                }
+                return;
+        }
+
+        if (!b->server.set) {
+                ctx->errors++;
+                log_conf_error(file, line, "Mode=client needs [Server] with PublicKey= (the bridge's public key).");
+        }
+        if (b->server.n_endpoints == 0) {
+                ctx->errors++;
+                log_conf_error(file, line, "Mode=client needs [Server] Endpoint= (HOST:PORT of the bridge).");
+        }
+        if (b->server.n_allowed_ips == 0)
+                for (size_t i = 0; i < b->n_addresses; i++) {
+                        IpPrefix *slot = ARRAY_PUSH(b->server.allowed_ips, b->server.n_allowed_ips);
+                        if (!slot) {
+                                ctx->errors++;
+                                return;
+                        }
+                        *slot = ip_prefix_network(&b->addresses[i]);
+                }
+        if (b->n_peers > 0 || b->n_exports > 0 || b->n_forwards > 0) {
+                ctx->errors++;
+                log_conf_error(file, line, "Mode=client takes [Server] and [Mount], not [Peer], [Export] or [Forward].");
+        }
+        for (size_t i = 0; i < b->n_mounts; i++) {
+                Mount *m = &b->mounts[i];
+                if (!m->what || !m->where) {
+                        ctx->errors++;
+                        log_conf_error(m->source, m->line, "[Mount] needs What= (SERVER:/PATH) and Where= (a directory).");
+                }
+                if (!m->options && !(m->options = strdup(DEFAULT_MOUNT_OPTIONS)))
+                        ctx->errors++;
+                for (size_t j = 0; j < i; j++)
+                        if (m->where && b->mounts[j].where && streq(m->where, b->mounts[j].where)) {
+                                ctx->errors++;
+                                log_conf_error(m->source, m->line, "[Mount] Where=%s is used twice.", m->where);
+                        }
+        }
+}
+
+void bridge_finish(LoadContext *ctx) {
+        finish_bridge_section(ctx);
+        finish_nfs(ctx);
+        finish_peers(ctx);
+        finish_exports(ctx);
+        finish_forwards(ctx);
+        finish_client(ctx);
+}
+
+static int bridge_new(const char *name, const char *config_path, const char *config_id, Bridge **ret) {
+        Bridge *b = calloc(1, sizeof *b);
+        if (!b)
+                return -ENOMEM;
+        if (!(b->name = strdup(name)) || !(b->config_path = strdup(config_path)) ||
+            !(b->config_id = strdup(config_id))) {
+                bridge_free(b);
+                return -ENOMEM;
+        }
+        *ret = b;
+        return 0;
+}
+
+/* Reads main (must exist) and the drop-ins in dropin_dir (may be missing), in lexical order. */
+static int bridge_load_files(const char *name, const char *main_path, const char *config_id,
+                             const char *dropin_dir, const char *text, Bridge **ret) {
+        _cleanup_(bridge_freep) Bridge *b = NULL;
+        LoadContext ctx = {};
+        int r;
+
+        r = bridge_new(name, main_path, config_id, &b);
+        if (r < 0)
+                return log_oom();
+        ctx.bridge = b;
+
+        if (!name_is_valid(name)) {
+                log_error("%s:1: the bridge name '%s' (from the file name) must be 1 to 32 characters: a lowercase "
+                          "letter or digit, then lowercase letters, digits or -.", main_path, name);
+                return -EINVAL;
+        }
+
+        _cleanup_strv_free_ char **paths = NULL;
+        if (strv_extend(&paths, main_path) < 0)
+                return log_oom();
+        if (dropin_dir) {
+                struct dirent **entries = NULL;
+                int n = scandir(dropin_dir, &entries, NULL, alphasort);
+                for (int i = 0; i < n; i++) {
+                        const char *d = entries[i]->d_name;
+                        size_t l = strlen(d);
+                        if (d[0] != '.' && l > 5 && streq(d + l - 5, ".conf")) {
+                                char *p;
+                                if (asprintf(&p, "%s/%s", dropin_dir, d) < 0 || strv_push(&paths, p) < 0)
+                                        r = -ENOMEM;
+                        }
+                        free(entries[i]);
+                }
+                free(entries);
+                if (r < 0)
+                        return log_oom();
+        }
+
+        STRV_FOREACH(p, paths) {
+                _cleanup_(conf_file_freep) ConfFile *f = NULL;
+                if (strv_extend(&b->sources, *p) < 0)
+                        return log_oom();
+                ctx.file = b->sources[strv_length(b->sources) - 1];
+                if (text && p == paths)
+                        r = conf_parse_string(*p, text, &f);
+                else
+                        r = conf_parse_file(*p, &f);
+                if (r == -ENOMEM)
+                        return log_oom();
+                if (r < 0)
+                        return r;
+                ctx.errors += (unsigned) r;
+                r = bridge_apply_file(&ctx, f);
+                if (r < 0)
+                        return log_oom();
+        }
+
+        bridge_finish(&ctx);
+        if (ctx.errors > 0)
+                return -EINVAL;
+        *ret = TAKE_PTR(b);
+        return 0;
+}
+
+int bridge_load(const char *root, const char *name, Bridge **ret) {
+        _cleanup_free_ char *main_path = NULL, *dropins = NULL, *id = NULL;
+        root = strempty(root);
+        if (asprintf(&main_path, "%s/etc/nfswg/%s.conf", root, name) < 0 ||
+            asprintf(&dropins, "%s/etc/nfswg/%s.conf.d", root, name) < 0 ||
+            asprintf(&id, "/etc/nfswg/%s.conf", name) < 0)
+                return log_oom();
+        return bridge_load_files(name, main_path, id, dropins, NULL, ret);
+}
+
+int bridge_load_path(const char *path, Bridge **ret) {
+        const char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        size_t l = strlen(base);
+        if (l <= 5 || !streq(base + l - 5, ".conf")) {
+                log_error("%s: a bridge configuration file must be named NAME.conf.", path);
+                return -EINVAL;
+        }
+        _cleanup_free_ char *name = strndup(base, l - 5);
+        _cleanup_free_ char *dropins = NULL;
+        if (!name || asprintf(&dropins, "%s.d", path) < 0)
+                return log_oom();
+        return bridge_load_files(name, path, path, dropins, NULL, ret);
+}
+
+int bridge_load_string(const char *label, const char *name, const char *text, Bridge **ret) {
+        return bridge_load_files(name, label, label, NULL, text, ret);
+}

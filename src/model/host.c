@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* What spans the bridges of one host: nfsd, statd and mountd are host-wide, so every bridge that
+ * sets [NFS] must agree; interfaces, listen ports and tunnel networks must not clash. */
+#include <dirent.h>
+
+#include "model/bridge.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+
+Host *host_free(Host *h) {
+        if (!h)
+                return NULL;
+        for (size_t i = 0; i < h->n_bridges; i++)
+                bridge_free(h->bridges[i]);
+        free(h->bridges);
+        free(h);
+        return NULL;
+}
+
+const Bridge *host_find_bridge(const Host *h, const char *name) {
+        for (size_t i = 0; i < h->n_bridges; i++)
+                if (streq(h->bridges[i]->name, name))
+                        return h->bridges[i];
+        return NULL;
+}
+
+static bool nfs_equal(const NfsSettings *a, const NfsSettings *b) {
+        return a->mountd_port == b->mountd_port && a->statd_port == b->statd_port &&
+               a->statd_outgoing_port == b->statd_outgoing_port && a->lockd_port == b->lockd_port &&
+               a->max_block_size == b->max_block_size;
+}
+
+int host_check(Host *h) {
+        unsigned errors = 0;
+        const NfsSettings *agreed = NULL;
+        char buf[IP_PREFIX_STRLEN], buf2[IP_PREFIX_STRLEN];
+
+        h->nfs = (NfsSettings) {
+                .mountd_port = DEFAULT_MOUNTD_PORT,
+                .statd_port = DEFAULT_STATD_PORT,
+                .statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT,
+                .lockd_port = DEFAULT_LOCKD_PORT,
+        };
+        h->nfs_versions = 0;
+
+        for (size_t i = 0; i < h->n_bridges; i++) {
+                Bridge *b = h->bridges[i];
+                const char *file = b->sources[0];
+
+                if (b->mode != BRIDGE_MODE_CLIENT)
+                        h->nfs_versions |= b->nfs_versions;
+                if (b->nfs.set) {
+                        if (!agreed) {
+                                agreed = &b->nfs;
+                                h->nfs = b->nfs;
+                        } else if (!nfs_equal(agreed, &b->nfs)) {
+                                errors++;
+                                log_error("%s:%u: [NFS] differs from %s:%u; nfsd, mountd and statd serve the whole host, so "
+                                          "every bridge that sets [NFS] must use the same values.",
+                                          b->nfs.source, b->nfs.line, agreed->source, agreed->line);
+                        }
+                }
+
+                for (size_t j = 0; j < i; j++) {
+                        const Bridge *o = h->bridges[j];
+                        if (streq(b->interface, o->interface)) {
+                                errors++;
+                                log_error("%s:1: Interface=%s is also used by %s.", file, b->interface, o->sources[0]);
+                        }
+                        if (b->listen_port && b->listen_port == o->listen_port) {
+                                errors++;
+                                log_error("%s:1: ListenPort=%u is also used by %s.", file, b->listen_port, o->sources[0]);
+                        }
+                        for (size_t a = 0; a < b->n_addresses; a++)
+                                for (size_t c = 0; c < o->n_addresses; c++)
+                                        if (ip_prefix_overlaps(&b->addresses[a], &o->addresses[c])) {
+                                                errors++;
+                                                log_error("%s:1: Address=%s overlaps Address=%s of %s.", file,
+                                                          ip_prefix_format(&b->addresses[a], buf),
+                                                          ip_prefix_format(&o->addresses[c], buf2), o->sources[0]);
+                                        }
+                }
+
+                for (size_t f = 0; f < b->n_forwards; f++) {
+                        const Forward *fw = &b->forwards[f];
+                        if (fw->to_bridge && !host_find_bridge(h, fw->to_bridge)) {
+                                errors++;
+                                log_error("%s:%u: [Forward] To=@%s names no bridge (no /etc/nfswg/%s.conf, or it is invalid).",
+                                          fw->source, fw->line, fw->to_bridge, fw->to_bridge);
+                        }
+                }
+        }
+
+        /* A pinned NFS port must not be a WireGuard listen port (lockd listens on UDP too). */
+        for (size_t i = 0; i < h->n_bridges; i++) {
+                const Bridge *b = h->bridges[i];
+                uint16_t pins[] = { h->nfs.mountd_port, h->nfs.statd_port, h->nfs.statd_outgoing_port,
+                                    h->nfs.lockd_port, NFS_PORT, RPCBIND_PORT };
+                for (size_t p = 0; p < ELEMENTSOF(pins); p++)
+                        if (b->listen_port == pins[p]) {
+                                errors++;
+                                log_error("%s:1: ListenPort=%u is also an NFS port of this host.", b->sources[0],
+                                          b->listen_port);
+                        }
+        }
+        return errors ? -EINVAL : 0;
+}
+
+int host_load(const char *root, Host **ret) {
+        _cleanup_(host_freep) Host *h = calloc(1, sizeof *h);
+        _cleanup_free_ char *dir = NULL;
+        struct dirent **entries = NULL;
+        int r = 0, failed = 0;
+
+        if (!h || asprintf(&dir, "%s/etc/nfswg", strempty(root)) < 0)
+                return log_oom();
+
+        int n = scandir(dir, &entries, NULL, alphasort);
+        if (n < 0 && errno != ENOENT)
+                r = log_error_errno(errno, "%s: cannot read directory: %m", dir);
+        for (int i = 0; i < n; i++) {
+                const char *d = entries[i]->d_name;
+                size_t l = strlen(d);
+                if (r >= 0 && d[0] != '.' && l > 5 && streq(d + l - 5, ".conf") &&
+                    (entries[i]->d_type == DT_REG || entries[i]->d_type == DT_LNK || entries[i]->d_type == DT_UNKNOWN)) {
+                        _cleanup_free_ char *name = strndup(d, l - 5);
+                        Bridge *b = NULL;
+                        if (!name) {
+                                r = log_oom();
+                        } else {
+                                int k = bridge_load(root, name, &b);
+                                if (k == -ENOMEM)
+                                        r = k;
+                                else if (k < 0)
+                                        failed++;
+                                else if (!ARRAY_PUSH(h->bridges, h->n_bridges)) {
+                                        bridge_free(b);
+                                        r = log_oom();
+                                } else
+                                        h->bridges[h->n_bridges - 1] = b;
+                        }
+                }
+                free(entries[i]);
+        }
+        free(entries);
+        if (r < 0)
+                return r;
+
+        if (host_check(h) < 0)
+                failed++;
+        *ret = TAKE_PTR(h);
+        return failed ? -EINVAL : 0;
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sys/stat.h>
+
+#include "log-capture.h"
+#include "model/bridge.h"
+#include "shared/fileio.h"
+
+#define KEY_A "YZAhfZcZrK6gUBSw/WdXUvJ0e91CSW7ZCz1OV6EsNHw="
+#define KEY_B "8NzSZ1CiffUGAQgGGyDxf5lPa7URfWWpkJGbd3pMt0w="
+#define KEY_C "Ur7FrGunhpSM0AUpC3o+6rt6WH64fQ4yeGyl7v+ALnk="
+
+static Bridge *load_ok(const char *text) {
+        Bridge *b = NULL;
+        log_capture_start();
+        int r = bridge_load_string("t.conf", "t", text, &b);
+        if (r < 0)
+                fprintf(stderr, "unexpected errors:\n%s", captured_log);
+        assert_int_equal(r, 0);
+        assert_non_null(b);
+        return b;
+}
+
+/* Loads text expecting rejection with a message containing needle. */
+static void load_bad(const char *text, const char *needle) {
+        Bridge *b = NULL;
+        log_capture_start();
+        assert_int_equal(bridge_load_string("t.conf", "t", text, &b), -EINVAL);
+        assert_null(b);
+        if (!log_captured(needle))
+                fprintf(stderr, "expected '%s' in:\n%s", needle, captured_log);
+        assert_true(log_captured(needle));
+}
+
+static void test_packaged_default(void **state) {
+        Bridge *b = load_ok("[Bridge]\nMode=embedded\nAddress=10.8.0.1/24\nListenPort=51820\n"
+                            "[Export]\nPath=/srv/nfswg\nPeers=*\nReadOnly=no\nSquash=root\n");
+        assert_int_equal(b->mode, BRIDGE_MODE_EMBEDDED);
+        assert_string_equal(b->interface, "nfswg-t");
+        assert_int_equal(b->listen_port, 51820);
+        assert_int_equal(b->mtu, DEFAULT_MTU);
+        assert_string_equal(b->private_key_file, "/var/lib/nfswg/t/private.key");
+        assert_int_equal(b->nfs_versions, NFS_V4_2);
+        assert_int_equal(b->n_exports, 1);
+        assert_true(b->exports[0].all_peers);
+        assert_int_equal(b->exports[0].squash, SQUASH_ROOT);
+        assert_int_equal(b->exports[0].anon_uid, 65534);
+        assert_int_equal(b->nfs.mountd_port, DEFAULT_MOUNTD_PORT);
+        assert_int_equal(b->nfs.lockd_port, DEFAULT_LOCKD_PORT);
+        assert_null(b->endpoint.host);
+        bridge_free(b);
+}
+
+static void test_every_bridge_key(void **state) {
+        Bridge *b = load_ok("[Bridge]\nMode=nas\nBackend=userspace\nInterface=wg.nas_0\n"
+                            "Address=10.8.0.1/24 fd00:8::1/64\nListenPort=51000\nEndpoint=[2001:db8::1]:51000\n"
+                            "MTU=1420\nPrivateKeyFile=/etc/nfswg/keys/nas.key\nNFSVersions=4.1 3\nDNS=10.8.0.1 fd00:8::1\n"
+                            "[NFS]\nMountdPort=20048\nStatdPort=662\nStatdOutgoingPort=2020\nLockdPort=32000\nMaxBlockSize=1048576\n"
+                            "[Forward]\nTo=192.168.50.0/24\nMasquerade=no\nPorts=nfs\nNASPorts=892 32803\n");
+        assert_int_equal(b->mode, BRIDGE_MODE_NAS);
+        assert_int_equal(b->backend, BACKEND_USERSPACE);
+        assert_string_equal(b->interface, "wg.nas_0");
+        assert_int_equal(b->n_addresses, 2);
+        assert_int_equal(b->addresses[1].family, AF_INET6);
+        assert_string_equal(b->endpoint.host, "2001:db8::1");
+        assert_int_equal(b->endpoint.port, 51000);
+        assert_int_equal(b->mtu, 1420);
+        assert_int_equal(b->nfs_versions, NFS_V4_1 | NFS_V3);
+        assert_string_equal(b->dns[1], "fd00:8::1");
+        assert_true(b->nfs.set);
+        assert_int_equal(b->nfs.statd_port, 662);
+        assert_int_equal(b->nfs.lockd_port, 32000);
+        assert_int_equal(b->nfs.max_block_size, 1048576);
+        assert_int_equal(b->n_forwards, 1);
+        assert_false(b->forwards[0].masquerade);
+        assert_int_equal(b->forwards[0].n_nas_ports, 2);
+        assert_int_equal(b->forwards[0].nas_ports[1], 32803);
+        bridge_free(b);
+}
+
+static void test_peers_and_exports(void **state) {
+        Bridge *b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n"
+                            "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2\nPersistentKeepalive=25\n"
+                            "PresharedKeyFile=/var/lib/nfswg/t/peers/laptop.psk\n"
+                            "[Peer]\nName=phone\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\nEndpoint=vpn.example.com:51820\n"
+                            "[Export]\nPath=/srv/a\nPeers=laptop\nReadOnly=yes\nSquash=all\nInsecure=yes\nAnonUID=1000\nAnonGID=100\n");
+        assert_int_equal(b->n_peers, 2);
+        assert_int_equal(b->peers[0].addresses[0].prefixlen, 32);
+        assert_int_equal(b->peers[0].persistent_keepalive, 25);
+        assert_string_equal(b->peers[0].preshared_key_file, "/var/lib/nfswg/t/peers/laptop.psk");
+        assert_string_equal(b->peers[1].endpoints[0].host, "vpn.example.com");
+        assert_int_equal(b->peers[0].line, 3);
+        const Export *x = &b->exports[0];
+        assert_false(x->all_peers);
+        assert_string_equal(x->peers[0], "laptop");
+        assert_true(x->read_only);
+        assert_int_equal(x->squash, SQUASH_ALL);
+        assert_true(x->insecure);
+        assert_int_equal(x->anon_uid, 1000);
+        assert_int_equal(x->anon_gid, 100);
+        assert_true(export_allows_peer(x, &b->peers[0]));
+        assert_false(export_allows_peer(x, &b->peers[1]));
+        bridge_free(b);
+}
+
+static void test_client_mode(void **state) {
+        Bridge *b = load_ok("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n"
+                            "[Server]\nPublicKey=" KEY_A "\nEndpoint=vpn.example.com:51820 198.51.100.7:51820\n"
+                            "[Mount]\nWhat=10.8.0.1:/srv/nfswg\nWhere=/mnt/nfswg\n"
+                            "[Mount]\nWhat=[fd00::1]:/srv/b\nWhere=/mnt/b\nOptions=vers=4.2,ro\nAutomount=no\n");
+        assert_int_equal(b->listen_port, 0);
+        assert_int_equal(b->server.n_endpoints, 2);
+        assert_int_equal(b->server.persistent_keepalive, 0);
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        char buf[IP_PREFIX_STRLEN];
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        assert_string_equal(b->mounts[0].what_host, "10.8.0.1");
+        assert_string_equal(b->mounts[0].what_path, "/srv/nfswg");
+        assert_string_equal(b->mounts[0].options, DEFAULT_MOUNT_OPTIONS);
+        assert_true(b->mounts[0].automount);
+        assert_string_equal(b->mounts[1].what_host, "fd00::1");
+        assert_false(b->mounts[1].automount);
+        bridge_free(b);
+}
+
+static void test_relay_site_peer(void **state) {
+        Bridge *b = load_ok("[Bridge]\nMode=relay\nAddress=10.9.0.1/24\n"
+                            "[Peer]\nName=site-a\nPublicKey=" KEY_A "\nAddress=10.9.0.2/32\nAllowedIPs=192.168.1.0/24\n"
+                            "Endpoint=a.example.com:51820\nEndpoint=198.51.100.1:51820\nPersistentKeepalive=25\n"
+                            "[Forward]\nTo=@roam\n");
+        assert_int_equal(b->peers[0].n_endpoints, 2);
+        assert_int_equal(b->peers[0].n_allowed_ips, 1);
+        assert_string_equal(b->forwards[0].to_bridge, "roam");
+        bridge_free(b);
+}
+
+static void test_rejections(void **state) {
+        load_bad("[Bogus]\nA=1\n", "t.conf:1: unknown section [Bogus]");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nColour=blue\n", "t.conf:3: unknown key Colour= in section [Bridge]");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nListenPort=1\nListenPort=2\n", "t.conf:4: ListenPort= is set twice");
+        load_bad("[Bridge]\nMode=server\nAddress=10.8.0.1/24\n", "t.conf:2: Mode= must be one of");
+        load_bad("[Bridge]\nBackend=go\nAddress=10.8.0.1/24\n", "t.conf:2: Backend= must be");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=this-name-is-too-long\n", "t.conf:3: Interface= must be 1 to 15");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=wg0;rm\n", "t.conf:3: Interface=");
+        load_bad("[Bridge]\nAddress=10.8.0.300/24\n", "t.conf:2: Address= '10.8.0.300/24' is not an IPv4 or IPv6 address");
+        load_bad("[Bridge]\nAddress=10.8.0.1\n", "with a prefix length");
+        load_bad("[Bridge]\nAddress=10.8.0.1/33\n", "t.conf:2: Address=");
+        load_bad("[Bridge]\nMode=embedded\n", "Address= is required");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nListenPort=0\n", "t.conf:3: ListenPort= must be a port number");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nListenPort=65536\n", "t.conf:3: ListenPort= must be a port number");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nEndpoint=vpn.example.com\n", "t.conf:3: Endpoint= 'vpn.example.com' is not HOST:PORT");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nEndpoint=bad host:1\n", "t.conf:3: Endpoint=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nMTU=100\n", "t.conf:3: MTU= must be a number between 576 and 9000");
+        load_bad("[Bridge]\nAddress=fd00::1/64\nMTU=1000\n", "below 1280");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=relative/key\n", "t.conf:3: PrivateKeyFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=/var/lib/../etc/shadow\n", "PrivateKeyFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nNFSVersions=2\n", "t.conf:3: NFSVersions= '2' is not one of");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nDNS=one.one.one.one\n", "t.conf:3: DNS= 'one.one.one.one'");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nAddress=10.8.0.1/24\n", "given twice");
+}
+
+static void test_nfs_rejections(void **state) {
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nStatdPort=40000\n",
+                 "t.conf:3: StatdPort=40000 lies in the kernel's ephemeral port range 32768-60999");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nMountdPort=4045\n", "MountdPort= and LockdPort= are both 4045");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nMountdPort=2049\n", "MountdPort=2049 collides with nfsd");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nLockdPort=70000\n", "t.conf:4: LockdPort= must be a port number");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nMaxBlockSize=5000\n", "t.conf:4: MaxBlockSize= must be a power of two");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[NFS]\nMaxBlockSize=2048\n", "t.conf:4: MaxBlockSize= must be a number between");
+}
+
+static void test_peer_rejections(void **state) {
+        const char *base = "[Bridge]\nAddress=10.8.0.1/24\n";
+        char text[2048];
+#define BAD(extra, needle)                                           \
+        do {                                                         \
+                snprintf(text, sizeof text, "%s%s", base, extra);     \
+                load_bad(text, needle);                              \
+        } while (0)
+        BAD("[Peer]\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:3: [Peer] needs Name=");
+        BAD("[Peer]\nName=Laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:4: Name= must be 1 to 32");
+        BAD("[Peer]\nName=-x\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:4: Name=");
+        BAD("[Peer]\nName=a\nPublicKey=abc\nAddress=10.8.0.2/32\n", "t.conf:5: PublicKey= is not 32 bytes of base64");
+        BAD("[Peer]\nName=a\nPublicKey=YZAhfZcZrK6gUBSw/WdXUvJ0e91CSW7ZCz1OV6EsNH==\nAddress=10.8.0.2/32\n",
+            "PublicKey= is not 32 bytes");
+        BAD("[Peer]\nName=a\nAddress=10.8.0.2/32\n", "t.conf:3: [Peer] a needs PublicKey=");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\n", "[Peer] a needs Address=");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.9.0.2/32\n", "Address= 10.9.0.2/32 is outside the bridge's networks");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.0/30\n", "must be a single address (/32)");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.1/32\n", "is the bridge's own address");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n[Peer]\nName=a\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\n",
+            "[Peer] Name=a is already used at t.conf:3");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n[Peer]\nName=b\nPublicKey=" KEY_A "\nAddress=10.8.0.3/32\n",
+            "[Peer] b: PublicKey= is the same as peer a's");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n[Peer]\nName=b\nPublicKey=" KEY_B "\nAddress=10.8.0.2/32\n",
+            "[Peer] b: 10.8.0.2/32 overlaps 10.8.0.2/32 of peer a");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nPersistentKeepalive=70000\n",
+            "PersistentKeepalive= must be a number between 0 and 65535");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nEndpoint=host:0\n", "Endpoint= 'host:0' is not HOST:PORT");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nAllowedIPs=192.168.1.0/24\n",
+            "AllowedIPs= (networks behind a peer) is for Mode=relay only");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nPresharedKeyFile=/tmp/a b\n", "PresharedKeyFile=");
+#undef BAD
+}
+
+static void test_export_rejections(void **state) {
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nReadOnly=yes\n", "t.conf:3: [Export] needs Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/a b\n", "t.conf:4: Path= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x(rw)\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x,y\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/\"x\"\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/../etc\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x/\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv//x\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nPeers=ghost\n", "t.conf:3: [Export] /srv: Peers= names 'ghost'");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nPeers=a(rw)\n", "t.conf:5: Peers= 'a(rw)' is not a peer name");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nSquash=some\n", "t.conf:5: Squash= must be root, all or none");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nReadOnly=maybe\n", "t.conf:5: ReadOnly= must be a boolean");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nInsecure=2\n", "t.conf:5: Insecure= must be a boolean");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nAnonUID=-1\n", "t.conf:5: AnonUID= must be a numeric id");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nAnonGID=4294967295\n", "t.conf:5: AnonGID= must be a numeric id");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\n[Export]\nPath=/srv\n", "t.conf:5: [Export] Path=/srv is already exported");
+}
+
+static void test_mode_rejections(void **state) {
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Forward]\nTo=192.168.50.0/24\n", "[Forward] needs Mode=nas or Mode=relay");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n", "Mode=nas needs a [Forward]");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=192.168.50.1/24\n",
+                 "t.conf:5: To= '192.168.50.1/24' has host bits set; the network is 192.168.50.0/24");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=@other\n", "forwarding to another bridge needs Mode=relay");
+        load_bad("[Bridge]\nMode=relay\nAddress=10.8.0.1/24\n[Forward]\nTo=@t\n", "names this bridge itself");
+        load_bad("[Bridge]\nMode=relay\nAddress=10.8.0.1/24\n[Forward]\nTo=@Bad!\n", "t.conf:5: To= '@Bad!' does not name a bridge");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=10.8.0.0/16\n", "overlaps the tunnel network");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=192.168.50.0/24\nPorts=some\n", "t.conf:6: Ports= must be nfs or all");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=192.168.50.0/24\nMasquerade=perhaps\n", "Masquerade= must be a boolean");
+        load_bad("[Bridge]\nMode=nas\nAddress=10.8.0.1/24\n[Forward]\nTo=192.168.50.0/24\nNASPorts=x\n", "NASPorts= 'x' is not a port");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Server]\nPublicKey=" KEY_A "\n", "[Server] is only for Mode=client");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Mount]\nWhat=a:/b\nWhere=/c\n", "t.conf:3: [Mount] is only for Mode=client");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nEndpoint=a.example:1\n", "Mode=client needs [Server] with PublicKey=");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\n", "needs [Server] Endpoint=");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Mount]\nWhat=nohostpath\nWhere=/mnt\n", "t.conf:8: What= 'nohostpath' is not SERVER:/PATH");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Mount]\nWhat=h:/x\nWhere=/\n", "t.conf:9: Where= cannot be the root directory");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Mount]\nWhat=h:/x\nWhere=/mnt\nOptions=ro,\"x\n", "t.conf:10: Options= must be comma-separated");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Mount]\nWhat=h:/x\nWhere=/mnt\nOptions=ro x\n", "Options= must be");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Mount]\nWhat=h:/x\n", "[Mount] needs What= (SERVER:/PATH) and Where=");
+        load_bad("[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nPublicKey=" KEY_A "\nEndpoint=a.example:1\n"
+                 "[Peer]\nName=a\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\n", "Mode=client takes [Server] and [Mount]");
+}
+
+static void test_injection_refused(void **state) {
+        /* Values that would end a line, open an option list or quote in a generated file. */
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/a\\b\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=wg0 x\n", "t.conf:3: Interface=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/a'b\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/$(reboot)\n", "t.conf:4: Path=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/a\tb\n", "Path=");
+}
+
+static void test_dropins_merge(void **state) {
+        char dir[] = "/tmp/nfswg-test-model-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char p[512];
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nAddress=10.8.0.1/24\nListenPort=51820\nDNS=10.8.0.1\n"
+                                         "[Export]\nPath=/srv/a\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d/10-port.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nListenPort=51999\nDNS=\nDNS=10.8.0.53\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d/20-peer.conf", dir);
+        assert_true(write_file_atomic(p, "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", 0600,
+                                      (uid_t) -1, (gid_t) -1) >= 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d/ignored.txt", dir);
+        assert_true(write_file_atomic(p, "garbage", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+
+        Bridge *b = NULL;
+        log_capture_start();
+        assert_int_equal(bridge_load(dir, "br", &b), 0);
+        assert_int_equal(b->listen_port, 51999);              /* later file wins */
+        assert_string_equal(b->dns[0], "10.8.0.53");         /* empty assignment reset the list */
+        assert_null(b->dns[1]);
+        assert_int_equal(b->n_peers, 1);                      /* repeatable section appended */
+        assert_string_equal(b->config_id, "/etc/nfswg/br.conf");
+        assert_int_equal((int) strv_length(b->sources), 3);
+        assert_non_null(strstr(b->peers[0].source, "20-peer.conf"));
+        bridge_free(b);
+
+        /* A bad drop-in names itself. */
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d/30-bad.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nMTU=1\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        log_capture_start();
+        assert_int_equal(bridge_load(dir, "br", &b), -EINVAL);
+        assert_true(log_captured("/etc/nfswg/br.conf.d/30-bad.conf:2: MTU= must be"));
+
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_host_checks(void **state) {
+        char dir[] = "/tmp/nfswg-test-host-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char p[512];
+        snprintf(p, sizeof p, "%s/etc/nfswg", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+#define PUT(name, text)                                                                            \
+        do {                                                                                       \
+                snprintf(p, sizeof p, "%s/etc/nfswg/%s", dir, name);                               \
+                assert_true(write_file_atomic(p, text, 0644, (uid_t) -1, (gid_t) -1) >= 0);       \
+        } while (0)
+        PUT("site-a.conf", "[Bridge]\nMode=relay\nAddress=10.9.1.1/24\nListenPort=51821\n[NFS]\nMountdPort=20048\n");
+        PUT("roam.conf", "[Bridge]\nMode=relay\nAddress=10.9.0.1/24\nNFSVersions=3 4.2\n[Forward]\nTo=@site-a\n");
+        Host *h = NULL;
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), 0);
+        assert_int_equal(h->n_bridges, 2);
+        assert_string_equal(h->bridges[0]->name, "roam"); /* lexical order */
+        assert_int_equal(h->nfs_versions, NFS_V3 | NFS_V4_2);
+        assert_non_null(host_find_bridge(h, "site-a"));
+        host_free(h);
+
+        PUT("site-b.conf", "[Bridge]\nMode=relay\nAddress=10.9.1.129/25\nListenPort=51821\nInterface=nfswg-site-a\n"
+                           "[NFS]\nMountdPort=20049\n[Forward]\nTo=@nowhere\n");
+        PUT("broken.conf", "[Bridge]\nAddress=nope\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_non_null(h);
+        assert_int_equal(h->n_bridges, 3); /* the valid ones are still there for the generator */
+        assert_null(host_find_bridge(h, "broken"));
+        assert_true(log_captured("broken.conf:2: Address= 'nope'"));
+        if (!log_captured("site-b.conf:6: [NFS] differs from")) fprintf(stderr, "%s", captured_log);
+        assert_true(log_captured("site-b.conf:6: [NFS] differs from"));
+        assert_true(log_captured("Interface=nfswg-site-a is also used by"));
+        assert_true(log_captured("ListenPort=51821 is also used by"));
+        assert_true(log_captured("overlaps Address=10.9.1.1/24"));
+        assert_true(log_captured("site-b.conf:8: [Forward] To=@nowhere names no bridge"));
+        host_free(h);
+
+        /* An empty host is fine. */
+        snprintf(p, sizeof p, "rm -rf '%s'/etc", dir);
+        assert_int_equal(system(p), 0);
+        assert_int_equal(host_load(dir, &h), 0);
+        assert_int_equal(h->n_bridges, 0);
+        host_free(h);
+        snprintf(p, sizeof p, "rm -rf '%s'", dir);
+        assert_int_equal(system(p), 0);
+#undef PUT
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_packaged_default),  cmocka_unit_test(test_every_bridge_key),
+                cmocka_unit_test(test_peers_and_exports), cmocka_unit_test(test_client_mode),
+                cmocka_unit_test(test_relay_site_peer),   cmocka_unit_test(test_rejections),
+                cmocka_unit_test(test_nfs_rejections),    cmocka_unit_test(test_peer_rejections),
+                cmocka_unit_test(test_export_rejections), cmocka_unit_test(test_mode_rejections),
+                cmocka_unit_test(test_injection_refused), cmocka_unit_test(test_dropins_merge),
+                cmocka_unit_test(test_host_checks),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -33,6 +33,10 @@ int unit_name_from_path(const char *path, const char *suffix, char **ret);
  * forwarded networks. */
 char *emit_client_config(const Host *h, const Bridge *b, const Peer *p, const char *private_key_b64,
                          const char *server_public_key_b64);
+/* The same with the peer's preshared key (base64). When it is NULL and the peer has
+ * PresharedKeyFile=, a placeholder line names the file whose contents go there. */
+char *emit_client_config_with_psk(const Host *h, const Bridge *b, const Peer *p, const char *private_key_b64,
+                                  const char *preshared_key_b64, const char *server_public_key_b64);
 
 typedef enum MountHintOs {
         MOUNT_HINT_LINUX,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -9,6 +10,8 @@
 #include "model/bridge.h"
 #include "shared/ipaddr.h"
 #include "shared/key.h"
+
+struct nlmsghdr;
 
 /* A WireGuard device as the kernel (generic netlink family "wireguard") or a userspace
  * implementation (the cross-platform UAPI on /run/wireguard/IFNAME.sock) reports it, and the
@@ -62,17 +65,94 @@ static inline void wg_device_freep(WgDevice **d) {
         wg_device_free(*d);
 }
 
+/* The default directory of userspace implementations' UAPI sockets (wireguard-go, boringtun):
+ * https://www.wireguard.com/xplatform/ */
+#define WG_UAPI_DIR "/run/wireguard"
+
 /* Reads the device: UAPI socket when /run/wireguard/IFNAME.sock exists (uapi_dir overrides the
  * directory for tests, NULL = /run/wireguard), else generic netlink. */
 int wg_device_get(const char *ifname, const char *uapi_dir, WgDevice **ret);
+/* Whether a userspace implementation serves ifname: uapi_dir/IFNAME.sock exists and is a socket. */
+bool wg_uapi_available(const char *ifname, const char *uapi_dir);
 /* Applies exactly what dev says (flags decide): peers listed are added/updated/removed, peers not
  * listed are left alone unless WG_DEVICE_REPLACE_PEERS. */
 int wg_device_set(const WgDevice *dev, const char *uapi_dir);
 
 /* The device the bridge asks for: its key, port, and one peer per [Peer] with AllowedIPs = the
- * peer's tunnel addresses (+ forwarded networks of site peers). */
+ * peer's tunnel addresses as host routes + its AllowedIPs= networks (relay sites); keepalive always
+ * set (0 = off); the preshared key read from PresharedKeyFile= (a read failure fails the call);
+ * the endpoint from the first Endpoint=, resolved with getaddrinfo(3) — a name that does not
+ * resolve is logged as a warning and leaves the endpoint unset. In client mode the one peer is
+ * [Server]. ifname is Interface=. */
 int wg_device_from_bridge(const Bridge *b, const WgKey private_key, WgDevice **ret);
 /* The smallest change that turns current into desired (what `wg syncconf` does): removed peers
  * get WG_PEER_REMOVE_ME, new or changed peers are listed with WG_PEER_REPLACE_ALLOWEDIPS, peers
  * already right are not listed, so their sessions are not disturbed. *ret_changes counts peers. */
 int wg_device_diff(const WgDevice *current, const WgDevice *desired, WgDevice **ret, size_t *ret_changes);
+
+/* Frees the peers of d and wipes every key they held; d itself stays (for stack devices). */
+void wg_device_clear(WgDevice *d);
+/* Sorts each peer's allowed IPs and drops duplicates (the model and the kernel may order them
+ * differently; the diff compares sets). */
+void wg_peer_normalize_allowed_ips(WgPeer *p);
+const WgPeer *wg_device_find_peer(const WgDevice *d, const WgKey public_key);
+/* Appends a zeroed peer. Only for devices whose peers were all added this way (every device this
+ * layer creates): the array grows in powers of two and old blocks are wiped, not realloc'ed. */
+WgPeer *wg_device_push_peer(WgDevice *d);
+
+/* --- Userspace: the cross-platform UAPI, line-oriented key=value over a unix socket. --- */
+
+/* The "set=1" request for dev, up to and including the terminating blank line. The text carries
+ * keys: release it with wg_secret_free(). */
+int wg_uapi_format_set(const WgDevice *dev, char **ret);
+/* Parses a "get=1" reply (up to the blank line). A reply whose errno=N is not 0 returns -N. */
+int wg_uapi_parse_get(const char *ifname, const char *text, WgDevice **ret);
+/* The errno=N of a "set=1" reply: 0, -N, or -EPROTO when the reply is malformed. */
+int wg_uapi_parse_errno(const char *text);
+int wg_uapi_get(const char *ifname, const char *uapi_dir, WgDevice **ret);
+int wg_uapi_set(const WgDevice *dev, const char *uapi_dir);
+
+/* "192.0.2.1:51820" or "[2001:db8::1]:51820", as wg(8) shows endpoints. */
+#define WG_ENDPOINT_STRLEN (INET6_ADDRSTRLEN + 2 + 16 + 8)
+int wg_endpoint_format(const WgEndpoint *e, char buf[WG_ENDPOINT_STRLEN]);
+
+/* Wipes a NUL-terminated string holding secrets, then frees it. */
+void wg_secret_free(char *s);
+
+/* --- Kernel: generic netlink family "wireguard" (<linux/wireguard.h>), libmnl. Building and parsing
+ * are apart from sending so tests can inspect the bytes. --- */
+
+/* The largest message we send: the kernel reads each request into one socket buffer sized like
+ * this (wireguard-tools uses the same bound), so big peer lists go out in several messages. */
+size_t wg_genl_message_max(void);
+
+/* Where wg_genl_build_set() stopped: the next peer and, when a peer's allowed IPs were split, the
+ * next allowed IP of that peer. Start from a zeroed cursor; done once every peer went out. */
+typedef struct WgGenlCursor {
+        size_t peer;
+        size_t allowed_ip;
+        bool device_sent;
+        bool done;
+} WgGenlCursor;
+
+/* CTRL_CMD_GETFAMILY for "wireguard" into buf (at least wg_genl_message_max() bytes). */
+struct nlmsghdr *wg_genl_build_getfamily(void *buf, uint32_t seq);
+/* The family id from a CTRL_CMD_NEWFAMILY reply; -ENOENT without CTRL_ATTR_FAMILY_ID. */
+int wg_genl_parse_family(const struct nlmsghdr *nlh, uint16_t *ret);
+/* WG_CMD_GET_DEVICE dump request for ifname. */
+struct nlmsghdr *wg_genl_build_get(void *buf, uint16_t family, uint32_t seq, const char *ifname);
+/* The next WG_CMD_SET_DEVICE message for dev into buf of buf_size bytes, continuing at cursor.
+ * Device attributes go in the first message only; a peer split over messages carries its flags,
+ * key material and keepalive in the first part, then only its public key and more allowed IPs
+ * (no REPLACE_ALLOWEDIPS), as <linux/wireguard.h> describes. -EMSGSIZE when buf cannot hold even
+ * one peer. The message carries keys: wipe buf after sending. */
+int wg_genl_build_set(void *buf, size_t buf_size, uint16_t family, uint32_t seq, const WgDevice *dev,
+                      WgGenlCursor *cursor, struct nlmsghdr **ret);
+/* Adds one message of a WG_CMD_GET_DEVICE dump to dev (zeroed at first, then filled only by this
+ * function); a peer the kernel split across messages
+ * (same public key at the start of the next one) is joined back together. */
+int wg_genl_parse_device(const struct nlmsghdr *nlh, WgDevice *dev);
+/* -EPROTONOSUPPORT when the kernel has no "wireguard" family (no module), -ENODEV without the
+ * device. */
+int wg_genl_get(const char *ifname, WgDevice **ret);
+int wg_genl_set(const WgDevice *dev);

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/* nfswg init NAME: a new bridge config that validates, and its key. */
+#include <getopt.h>
+#include <sys/socket.h>
+
+#include "cli/cli.h"
+#include "cli/state-files.h"
+#include "shared/fileio.h"
+#include "shared/log.h"
+#include "shared/parse.h"
+#include "shared/strbuf.h"
+
+typedef struct InitArgs {
+        const char *name;
+        BridgeMode mode;
+        char **addresses;
+        uint16_t port;
+        const char *endpoint;
+        char **exports;
+        char **forwards;
+        const char *server_key;
+        char **allowed_ips;
+} InitArgs;
+
+static void init_args_done(InitArgs *a) {
+        strv_free(a->addresses);
+        strv_free(a->exports);
+        strv_free(a->forwards);
+        strv_free(a->allowed_ips);
+}
+
+static int parse_mode(const char *s, BridgeMode *ret) {
+        for (BridgeMode m = 0; m < _BRIDGE_MODE_MAX; m++)
+                if (streq(bridge_mode_to_string(m), s)) {
+                        *ret = m;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
+        enum { ARG_ROOT = 0x100, ARG_MODE, ARG_ADDRESS, ARG_PORT, ARG_ENDPOINT, ARG_EXPORT, ARG_FORWARD,
+               ARG_SERVER_KEY, ARG_ALLOWED_IPS };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "mode", required_argument, NULL, ARG_MODE },
+                { "address", required_argument, NULL, ARG_ADDRESS },
+                { "port", required_argument, NULL, ARG_PORT },
+                { "endpoint", required_argument, NULL, ARG_ENDPOINT },
+                { "export", required_argument, NULL, ARG_EXPORT },
+                { "forward", required_argument, NULL, ARG_FORWARD },
+                { "server-key", required_argument, NULL, ARG_SERVER_KEY },
+                { "allowed-ips", required_argument, NULL, ARG_ALLOWED_IPS },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        cli_getopt_reset(argc, argv, "nfswg init");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT:
+                        if (cli_set_root(ctx, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_MODE:
+                        if (parse_mode(optarg, &a->mode) < 0)
+                                return cli_usage_error("init: --mode must be embedded, nas, relay or client, not '%s'.",
+                                                       optarg);
+                        break;
+                case ARG_ADDRESS:
+                        if (strv_extend(&a->addresses, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_PORT:
+                        if (parse_port(optarg, &a->port) < 0)
+                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", optarg);
+                        break;
+                case ARG_ENDPOINT:
+                        a->endpoint = optarg;
+                        break;
+                case ARG_EXPORT:
+                        if (strv_extend(&a->exports, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_FORWARD:
+                        if (strv_extend(&a->forwards, optarg) < 0)
+                                return log_oom();
+                        break;
+                case ARG_SERVER_KEY:
+                        a->server_key = optarg;
+                        break;
+                case ARG_ALLOWED_IPS:
+                        if (strv_extend(&a->allowed_ips, optarg) < 0)
+                                return log_oom();
+                        break;
+                case 'h':
+                        printf("Usage: nfswg init NAME [--mode embedded|nas|relay|client] [--address ADDR/LEN]...\n"
+                               "                  [--port PORT] [--endpoint HOST:PORT] [--export PATH]...\n"
+                               "                  [--forward NET|@BRIDGE]... (nas, relay)\n"
+                               "                  [--server-key KEY] [--allowed-ips NET]... (client)\n");
+                        return CLI_PARSE_DONE;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (argc - optind != 1)
+                return cli_usage_error("init: expected exactly one bridge NAME.");
+        a->name = argv[optind];
+        if (a->mode == BRIDGE_MODE_CLIENT) {
+                if (!a->server_key || !a->endpoint || !a->addresses)
+                        return cli_usage_error("init: --mode client needs --server-key, --endpoint and --address "
+                                               "(this machine's tunnel address).");
+        } else if (a->server_key || a->allowed_ips)
+                return cli_usage_error("init: --server-key and --allowed-ips are for --mode client.");
+        if ((a->mode == BRIDGE_MODE_NAS || a->mode == BRIDGE_MODE_RELAY) && !a->forwards)
+                return cli_usage_error("init: --mode %s needs --forward NET (or @BRIDGE for relay).",
+                                       bridge_mode_to_string(a->mode));
+        return 0;
+}
+
+static bool port_taken(const Host *h, uint16_t port) {
+        for (size_t i = 0; h && i < h->n_bridges; i++)
+                if (h->bridges[i]->listen_port == port)
+                        return true;
+        return false;
+}
+
+static bool network_taken(const Host *h, const IpPrefix *p) {
+        for (size_t i = 0; h && i < h->n_bridges; i++)
+                for (size_t j = 0; j < h->bridges[i]->n_addresses; j++)
+                        if (ip_prefix_overlaps(&h->bridges[i]->addresses[j], p))
+                                return true;
+        return false;
+}
+
+/* Defaults that do not clash with the host's other bridges: 51820 and up, 10.8.0.1/24 and up. */
+static uint16_t default_port(const Host *h) {
+        for (unsigned p = DEFAULT_LISTEN_PORT; p < DEFAULT_LISTEN_PORT + 100; p++)
+                if (!port_taken(h, (uint16_t) p))
+                        return (uint16_t) p;
+        return DEFAULT_LISTEN_PORT;
+}
+
+static void default_address(const Host *h, char buf[IP_PREFIX_STRLEN]) {
+        for (unsigned n = 0; n < 256; n++) {
+                IpPrefix p;
+                snprintf(buf, IP_PREFIX_STRLEN, "10.8.%u.1/24", n);
+                if (ip_prefix_parse(buf, false, &p) == 0 && !network_taken(h, &p))
+                        return;
+        }
+        snprintf(buf, IP_PREFIX_STRLEN, "10.8.0.1/24");
+}
+
+static char *config_format(const InitArgs *a, const Host *h) {
+        StrBuf s = {};
+        char addr[IP_PREFIX_STRLEN];
+
+        strbuf_appendf(&s,
+                       "# nfswg bridge '%s', written by 'nfswg init'. Keys and their meaning: nfswg.conf(5).\n"
+                       "# Peers added with 'nfswg peer add' go to %s/%s.conf.d/, not here.\n"
+                       "\n"
+                       "[Bridge]\n"
+                       "Mode=%s\n",
+                       a->name, CLI_CONFIG_DIR, a->name, bridge_mode_to_string(a->mode));
+        if (a->addresses)
+                STRV_FOREACH(ad, a->addresses)
+                        strbuf_appendf(&s, "Address=%s\n", *ad);
+        else {
+                default_address(h, addr);
+                strbuf_appendf(&s, "Address=%s\n", addr);
+        }
+        if (a->mode != BRIDGE_MODE_CLIENT) {
+                strbuf_appendf(&s, "ListenPort=%u\n", a->port ? a->port : default_port(h));
+                if (a->endpoint)
+                        strbuf_appendf(&s, "Endpoint=%s\n", a->endpoint);
+                else
+                        strbuf_append(&s,
+                                      "# What clients dial (HOST:PORT); client configs need it:\n"
+                                      "#Endpoint=vpn.example.com:51820\n");
+        }
+
+        if (a->mode == BRIDGE_MODE_CLIENT) {
+                strbuf_appendf(&s, "\n[Server]\nPublicKey=%s\nEndpoint=%s\n", a->server_key, a->endpoint);
+                if (a->allowed_ips)
+                        STRV_FOREACH(n, a->allowed_ips)
+                                strbuf_appendf(&s, "AllowedIPs=%s\n", *n);
+                else
+                        STRV_FOREACH(ad, a->addresses) {
+                                IpPrefix p;
+                                if (ip_prefix_parse(*ad, false, &p) < 0)
+                                        continue; /* the model reports it */
+                                p = ip_prefix_network(&p);
+                                strbuf_appendf(&s, "AllowedIPs=%s\n", ip_prefix_format(&p, addr));
+                        }
+                strbuf_appendf(&s, "PersistentKeepalive=%u\n", DEFAULT_KEEPALIVE);
+        }
+
+        if (a->mode != BRIDGE_MODE_CLIENT) {
+                char *const dflt[] = { (char *) "/srv/nfswg", NULL };
+                char *const *exports = a->exports ?: (a->mode == BRIDGE_MODE_EMBEDDED ? dflt : NULL);
+                STRV_FOREACH(e, exports)
+                        strbuf_appendf(&s, "\n[Export]\nPath=%s\nPeers=*\n", *e);
+        }
+        STRV_FOREACH(f, a->forwards)
+                strbuf_appendf(&s, "\n[Forward]\nTo=%s\n", *f);
+        return strbuf_finish(&s);
+}
+
+static void discard_log(int level, const char *message, void *userdata) {
+}
+
+int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
+        CliContext ctx = *ctx_in;
+        _cleanup_(init_args_done) InitArgs a = {};
+        int r;
+
+        r = parse_args(argc, argv, &ctx, &a);
+        if (r != 0)
+                return r == CLI_PARSE_DONE ? 0 : r;
+        r = cli_check_name("bridge", a.name);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ char *dir = cli_root_path(&ctx, CLI_CONFIG_DIR), *path = NULL;
+        if (!dir || asprintf(&path, "%s/%s.conf", dir, a.name) < 0)
+                return log_oom();
+        if (access(path, F_OK) == 0)
+                return log_error_errno(EEXIST, "%s already exists; nfswg init never overwrites a config.", path);
+
+        /* The other bridges, to choose defaults that do not clash and to run the host-wide checks.
+         * Their own problems are theirs: 'nfswg check' reports them. */
+        _cleanup_(host_freep) Host *h = NULL;
+        log_set_sink(discard_log, NULL);
+        (void) host_load(ctx.root, &h);
+        log_set_sink(NULL, NULL);
+
+        _cleanup_free_ char *text = config_format(&a, h);
+        if (!text)
+                return log_oom();
+
+        /* Validated exactly as the daemon will read it, before anything is written. */
+        _cleanup_(bridge_freep) Bridge *owned = NULL;
+        r = bridge_load_string(path, a.name, text, &owned);
+        if (r < 0)
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
+        const Bridge *b = owned;
+        if (h) {
+                Bridge **slot = ARRAY_PUSH(h->bridges, h->n_bridges);
+                if (!slot)
+                        return log_oom();
+                *slot = TAKE_PTR(owned); /* the host owns it now */
+                r = host_check(h);
+                if (r < 0)
+                        return log_error_errno(r, "The new bridge '%s' clashes with this host's other bridges; nothing was written.",
+                                               a.name);
+        }
+
+        WgKey pub;
+        bool created;
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create %s: %m", dir);
+        r = server_key_ensure(&ctx, a.name, b->private_key_file, pub, &created);
+        if (r < 0)
+                return r;
+
+        r = file_create_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
+        if (r == -EEXIST)
+                return log_error_errno(r, "%s was created meanwhile by someone else; left alone.", path);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", path);
+
+        char pub_b64[WG_KEY_B64_LEN + 1];
+        wg_key_to_base64(pub_b64, pub);
+        printf("Created %s/%s.conf (%s mode).\n", CLI_CONFIG_DIR, a.name, bridge_mode_to_string(a.mode));
+        printf("%s key %s%s, public key %s\n", created ? "Created" : "Kept the existing", ctx.root,
+               b->private_key_file, pub_b64);
+        printf("\nNext:\n");
+        if (a.mode == BRIDGE_MODE_CLIENT) {
+                char addr[INET6_ADDRSTRLEN] = "ADDR";
+                if (b->n_addresses > 0)
+                        ip_address_format(b->addresses[0].family, &b->addresses[0].addr, addr);
+                printf("  on the server: nfswg peer add BRIDGE %s --public-key %s --address %s\n", a.name, pub_b64, addr);
+                printf("  add a [Mount] section (What=SERVER:/path, Where=/mnt/...) to %s/%s.conf\n", CLI_CONFIG_DIR,
+                       a.name);
+                printf("  systemctl enable --now nfswg@%s\n", a.name);
+                return 0;
+        }
+        if (!b->endpoint.host)
+                printf("  set Endpoint= in [Bridge] of %s/%s.conf to what clients dial (HOST:PORT)\n", CLI_CONFIG_DIR,
+                       a.name);
+        for (size_t i = 0; i < b->n_exports; i++)
+                printf("  mkdir -p %s   # the exported directory must exist\n", b->exports[i].path);
+        printf("  systemctl enable --now nfswg@%s\n", a.name);
+        printf("  nfswg peer add %s laptop --qr\n", a.name);
+        return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* nfswg status [NAME] [--json]: the model joined with what systemd, the WireGuard device and the
+ * nftables table report. Whatever is absent shows as such; status itself only fails when the
+ * configuration cannot be read. */
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "cli/state-files.h"
+#include "cli/status.h"
+#include "cli/unit-bus.h"
+#include "shared/log.h"
+
+static void discard_log(int level, const char *message, void *userdata) {
+}
+
+typedef struct Collected {
+        StatusInput in;
+        char *unit_state;
+        WgDevice *device;
+        NftCounters counters;
+        char public_key[WG_KEY_B64_LEN + 1];
+} Collected;
+
+static void collect(const CliContext *ctx, const Bridge *b, Collected *c) {
+        _cleanup_free_ char *unit = NULL;
+        WgKey pub;
+
+        c->in.bridge = b;
+        if (asprintf(&unit, "nfswg@%s.service", b->name) >= 0 && unit_get_active_state(unit, &c->unit_state) >= 0)
+                c->in.unit_state = c->unit_state;
+        else
+                c->in.unit_state = "unknown";
+
+        /* Absent interfaces and tables are normal (a stopped bridge): the libraries' complaints about
+         * them are not news. */
+        log_set_sink(discard_log, NULL);
+        if (wg_device_get(b->interface, NULL, &c->device) >= 0)
+                c->in.device = c->device;
+        if (nft_read_counters(b->name, &c->counters) >= 0)
+                c->in.counters = &c->counters;
+        log_set_sink(NULL, NULL);
+
+        if (c->device && !wg_key_is_zero(c->device->public_key)) {
+                wg_key_to_base64(c->public_key, c->device->public_key);
+                c->in.public_key = c->public_key;
+        } else if (server_public_key_read(ctx, b->private_key_file, pub) >= 0) {
+                wg_key_to_base64(c->public_key, pub);
+                c->in.public_key = c->public_key;
+        }
+}
+
+int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
+        CliContext ctx = *ctx_in;
+        enum { ARG_ROOT = 0x100, ARG_JSON };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        bool json = false;
+        int c, r;
+
+        cli_getopt_reset(argc, argv, "nfswg status");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT:
+                        if (cli_set_root(&ctx, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_JSON:
+                        json = true;
+                        break;
+                case 'h':
+                        printf("Usage: nfswg status [NAME] [--json]\n");
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (argc - optind > 1)
+                return cli_usage_error("status: expected at most one bridge NAME.");
+        const char *name = optind < argc ? argv[optind] : NULL;
+
+        _cleanup_(host_freep) Host *h = NULL;
+        const Bridge *only = NULL;
+        if (name) {
+                r = cli_load_bridge(&ctx, name, &h, &only);
+                if (r < 0)
+                        return r;
+        } else {
+                r = host_load(ctx.root, &h);
+                if (!h)
+                        return r;
+                /* Broken configs were reported above; show the bridges that loaded. */
+        }
+
+        size_t n = only ? 1 : h->n_bridges;
+        _cleanup_free_ Collected *v = calloc(n ? n : 1, sizeof(Collected));
+        _cleanup_free_ StatusInput *in = calloc(n ? n : 1, sizeof(StatusInput));
+        if (!v || !in)
+                return log_oom();
+        for (size_t i = 0; i < n; i++) {
+                collect(&ctx, only ?: h->bridges[i], &v[i]);
+                in[i] = v[i].in;
+        }
+
+        _cleanup_free_ char *text = json ? status_format_json(in, n, time(NULL)) : status_format_text(in, n, time(NULL));
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].unit_state);
+                wg_device_free(v[i].device);
+        }
+        if (!text)
+                return log_oom();
+        if (!json && n == 0)
+                printf("No bridges: no %s%s/*.conf.\n", ctx.root, CLI_CONFIG_DIR);
+        fputs(text, stdout);
+        return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/peer-watch.h"
+#include "daemon/sysctl.h"
+#include "emit/render.h"
+#include "model/bridge.h"
+#include "shared/key.h"
+
+/* One bridge's daemon: what it was asked, what it holds, and what it put on the system (so it can
+ * take it away again). */
+typedef struct Manager {
+        /* Options */
+        const char *name;
+        const char *root;     /* "" = the live system, else --root DIR */
+        const char *uapi_dir; /* NULL = WireGuard's default */
+        bool no_networkd;     /* test mode: configure an existing device ourselves */
+        uint64_t poll_usec;
+        uint64_t link_timeout_usec;
+
+        /* The running configuration */
+        Host *host;
+        const Bridge *bridge; /* in host */
+        RenderList files;     /* render_daemon() of host/bridge */
+        WgKey private_key;
+        char public_key[WG_KEY_B64_LEN + 1];
+        bool nft_dirty; /* a reload failed half way: re-apply the whole table next time */
+
+        /* The system */
+        int ifindex;
+        bool link_ours; /* created for us (networkd or wireguard-go): delete it on stop */
+        pid_t wireguard_go;
+        sd_bus *bus;
+        SysctlSaved sysctls;
+
+        /* The loop */
+        sd_event *event;
+        sd_event_source *poll_source;
+        sd_event_source *child_source;
+        PeerWatch *watches; /* one per peer of bridge (client mode: one, the server) */
+        size_t n_watches;
+        size_t n_up;
+        char *status;
+} Manager;
+
+/* Loads ROOT/etc/nfswg (every bridge, for the host-wide checks) and finds NAME. Problems of other
+ * bridges alone are warnings. On failure returns -EINVAL and *ret_reasons holds the FILE:LINE
+ * lines about this bridge (NULL-terminated; already logged when log_now). */
+int manager_load_config(const char *root, const char *name, bool log_now, Host **ret_host, const Bridge **ret_bridge,
+                        char ***ret_reasons);
+
+/* Brings the system to the configuration: key, link, WireGuard device, nftables, exports. */
+int manager_start(Manager *m);
+/* SIGHUP: re-read; refused (and logged) when invalid, else the difference is applied. */
+int manager_reload(Manager *m);
+/* Removes what manager_start() added: exports, table, networkd files, link, sysctls. started:
+ * announce it (STOPPING=1, journal); else a quiet clean-up after a failed start. */
+void manager_stop(Manager *m, bool started);
+void manager_done(Manager *m);
+
+/* Reads the device and reports peer changes; refreshes STATUS=. */
+int manager_poll(Manager *m);
+/* Recomputes m->status; notify sends STATUS= when it changed. */
+void manager_update_status(Manager *m, bool notify);

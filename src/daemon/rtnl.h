@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shared/ipaddr.h"
+
+/* The few rtnetlink(7) requests the daemon makes itself, over a libmnl socket, each ACK read:
+ * what systemd-networkd would do in test mode (--no-networkd), and what it never does (deleting a
+ * link whose .netdev went away: systemd issues 6600, 9627). All return 0 or -errno; they log
+ * nothing, the caller knows what it was doing. */
+
+/* Sets the MTU (0 = leave) and brings the link up or down (RTM_NEWLINK, IFF_UP). */
+int rtnl_link_set(int ifindex, unsigned mtu, bool up);
+/* Makes the link's addresses exactly addrs: adds (NLM_F_REPLACE, so again is harmless) what is
+ * missing and removes other addresses of universe scope. IPv6 link-local addresses the kernel
+ * manages are left alone. */
+int rtnl_address_sync(int ifindex, const IpPrefix *addrs, size_t n);
+/* Removes these addresses from the link; ones that are not there are fine. */
+int rtnl_address_remove(int ifindex, const IpPrefix *addrs, size_t n);
+/* RTM_DELLINK; a link that is gone already is success. */
+int rtnl_link_delete(int ifindex);

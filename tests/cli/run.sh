@@ -1,0 +1,451 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Invocation tests of nfswg under --root: every command, every error, exit codes (0 ok, 1 refused,
+# 2 usage), and that a refused command writes nothing (the tree under ROOT is compared before and
+# after, contents and modes included). Run by `meson test cli-run`; needs NFSWG_BUILD_ROOT.
+set -u
+
+BUILD=${NFSWG_BUILD_ROOT:?NFSWG_BUILD_ROOT must name the build directory}
+NFSWG=$BUILD/src/cli/nfswg
+[ -x "$NFSWG" ] || { echo "no $NFSWG"; exit 1; }
+
+T=$(mktemp -d /tmp/nfswg-test-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+failures=0
+checks=0
+
+fail() {
+        echo "FAIL: $*" >&2
+        failures=$((failures + 1))
+}
+
+# run EXPECTED_RC CMD...: stdout in $T/out, stderr in $T/err
+run() {
+        local want=$1
+        shift
+        checks=$((checks + 1))
+        "$@" >"$T/out" 2>"$T/err"
+        local rc=$?
+        if [ "$rc" != "$want" ]; then
+                fail "exit $rc, expected $want: $*"
+                sed 's/^/    stderr: /' "$T/err" >&2
+        fi
+}
+
+# The tree under a root: paths, types, modes, owners and content hashes.
+snapshot() {
+        (cd "$1" && find . -printf '%p %y %m %u:%g %s\n' | sort && find . -type f -exec sha1sum {} + | sort)
+}
+
+# refused EXPECTED_RC ROOT CMD...: the command fails and ROOT is unchanged
+refused() {
+        local want=$1 root=$2
+        shift 2
+        snapshot "$root" >"$T/before"
+        run "$want" "$@"
+        snapshot "$root" >"$T/after"
+        if ! cmp -s "$T/before" "$T/after"; then
+                fail "wrote something although refused: $*"
+                diff "$T/before" "$T/after" | sed 's/^/    /' >&2
+        fi
+}
+
+expect_out() {
+        grep -q -- "$1" "$T/out" || fail "stdout lacks '$1' (${2:-})"
+}
+expect_err() {
+        grep -q -- "$1" "$T/err" || fail "stderr lacks '$1' (${2:-})"
+}
+expect_mode() {
+        local m
+        m=$(stat -c %a "$1" 2>/dev/null) || { fail "$1 missing"; return; }
+        [ "$m" = "$2" ] || fail "$1 has mode $m, expected $2"
+}
+
+new_root() {
+        local r=$T/$1
+        mkdir -p "$r/etc/nfswg"
+        echo "$r"
+}
+
+write_bridge() { # ROOT NAME [extra lines...]
+        local root=$1 name=$2 port=${PORT:-51820} net=${NET:-10.8.0}
+        shift 2
+        {
+                printf '[Bridge]\nMode=embedded\nAddress=%s.1/24\nListenPort=%s\nEndpoint=vpn.example.com:%s\n' "$net" "$port" "$port"
+                printf '\n[Export]\nPath=/srv/nfswg\nPeers=*\n'
+                for l in "$@"; do printf '%s\n' "$l"; done
+        } >"$root/etc/nfswg/$name.conf"
+}
+
+# ---------------------------------------------------------------------------------------------
+echo "# global usage"
+R=$(new_root usage)
+run 0 "$NFSWG" --help
+expect_out "peer add"
+run 0 "$NFSWG" --version
+run 2 "$NFSWG"
+run 2 "$NFSWG" frobnicate
+expect_err "unknown command"
+run 2 "$NFSWG" --bogus check x
+run 2 "$NFSWG" --root
+run 2 "$NFSWG" --root "$R" peer
+run 2 "$NFSWG" --root "$R" peer frob
+
+# ---------------------------------------------------------------------------------------------
+echo "# check"
+R=$(new_root check)
+write_bridge "$R" bridge
+refused 0 "$R" "$NFSWG" --root "$R" check bridge   # success writes nothing either
+expect_out "bridge: ok"
+refused 0 "$R" "$NFSWG" --root "$R" check "$R/etc/nfswg/bridge.conf"
+refused 0 "$R" "$NFSWG" check --root "$R" bridge     # --root after the verb
+refused 1 "$R" "$NFSWG" --root "$R" check missing
+refused 1 "$R" "$NFSWG" --root "$R" check Bad_Name
+refused 1 "$R" "$NFSWG" --root "$R" check "$R/etc/nfswg/nothere.conf"
+refused 2 "$R" "$NFSWG" --root "$R" check
+refused 2 "$R" "$NFSWG" --root "$R" check a b
+refused 2 "$R" "$NFSWG" --root "$R" check --frob bridge
+printf '[Bridge]\nAddress=10.9.0.1/24\nListenPort=51821\nBogusKey=1\n' >"$R/etc/nfswg/broken.conf"
+refused 1 "$R" "$NFSWG" --root "$R" check broken
+expect_err "broken.conf:4:"
+refused 1 "$R" "$NFSWG" --root "$R" check "$R/etc/nfswg/broken.conf"
+expect_err "broken.conf:4:"
+rm "$R/etc/nfswg/broken.conf"
+# an injection attempt: a path with a space and an option-looking value
+printf '[Bridge]\nAddress=10.9.0.1/24\nListenPort=51821\n[Export]\nPath=/srv/a b\nPeers=*\n' >"$R/etc/nfswg/inject.conf"
+refused 1 "$R" "$NFSWG" --root "$R" check inject
+expect_err "inject.conf:5:"
+rm "$R/etc/nfswg/inject.conf"
+# two bridges that clash (same port): the host-wide check fails both
+PORT=51820 NET=10.9.0 write_bridge "$R" other
+refused 1 "$R" "$NFSWG" --root "$R" check bridge
+expect_err "ListenPort=51820"
+rm "$R/etc/nfswg/other.conf"
+
+# ---------------------------------------------------------------------------------------------
+echo "# render"
+R=$(new_root render)
+write_bridge "$R" bridge
+run 0 "$NFSWG" --root "$R" render bridge
+for f in run/systemd/network/50-nfswg-bridge.netdev run/systemd/network/50-nfswg-bridge.network \
+         etc/exports.d/nfswg-bridge.exports run/systemd/generator/nfs-mountd.service.d/50-nfswg.conf; do
+        [ -f "$R/$f" ] || fail "render did not write $f"
+done
+[ -L "$R/run/systemd/generator/multi-user.target.wants/nfswg@bridge.service" ] || fail "render: no enablement symlink"
+snapshot "$R" >"$T/first"
+find "$R" -type f -printf '%p %T@\n' | sort >"$T/first-mtime"
+run 0 "$NFSWG" --root "$R" render bridge
+snapshot "$R" >"$T/second"
+find "$R" -type f -printf '%p %T@\n' | sort >"$T/second-mtime"
+cmp -s "$T/first" "$T/second" || fail "a second render changed bytes"
+cmp -s "$T/first-mtime" "$T/second-mtime" || fail "a second render rewrote unchanged files"
+
+R=$(new_root render-bad)
+printf '[Bridge]\nAddress=10.8.0.1/24\nMTU=banana\n' >"$R/etc/nfswg/bridge.conf"
+refused 1 "$R" "$NFSWG" --root "$R" render bridge
+expect_err "bridge.conf:3:"
+[ -e "$R/run" ] && fail "render of a bad config made a directory"
+refused 1 "$R" "$NFSWG" --root "$R" render missing
+refused 1 "$R" "$NFSWG" --root "$R" render ../bridge
+refused 2 "$R" "$NFSWG" --root "$R" render
+refused 2 "$R" "$NFSWG" --root "$R" render a b
+# a valid bridge next to a broken one: render refuses the whole host
+R=$(new_root render-host)
+write_bridge "$R" good
+printf '[Bridge]\nAddress=10.9.0.1/24\nListenPort=70000\n' >"$R/etc/nfswg/bad.conf"
+refused 1 "$R" "$NFSWG" --root "$R" render good
+
+# ---------------------------------------------------------------------------------------------
+echo "# init"
+R=$(new_root init)
+run 0 "$NFSWG" --root "$R" init bridge --endpoint vpn.example.com:51820
+expect_out "nfswg peer add bridge"
+expect_mode "$R/etc/nfswg/bridge.conf" 644
+expect_mode "$R/var/lib/nfswg/bridge" 750
+expect_mode "$R/var/lib/nfswg/bridge/private.key" 640
+[ "$(wc -c <"$R/var/lib/nfswg/bridge/private.key")" = 45 ] || fail "private.key is not one base64 key line"
+if [ "$(id -u)" = 0 ] && getent group systemd-network >/dev/null; then
+        [ "$(stat -c %U:%G "$R/var/lib/nfswg/bridge/private.key")" = root:systemd-network ] || fail "private.key owner"
+fi
+if command -v wg >/dev/null; then
+        pub=$(wg pubkey <"$R/var/lib/nfswg/bridge/private.key")
+        expect_out "$pub"
+fi
+run 0 "$NFSWG" --root "$R" check bridge
+key_before=$(sha1sum <"$R/var/lib/nfswg/bridge/private.key")
+refused 1 "$R" "$NFSWG" --root "$R" init bridge
+expect_err "already exists"
+refused 1 "$R" "$NFSWG" --root "$R" init Bad
+refused 1 "$R" "$NFSWG" --root "$R" init second --port 51820   # clashes with bridge
+expect_err "ListenPort=51820"
+refused 1 "$R" "$NFSWG" --root "$R" init second --address 10.8.0.7/24   # overlaps bridge
+refused 1 "$R" "$NFSWG" --root "$R" init second --address 300.1.1.1/24
+refused 1 "$R" "$NFSWG" --root "$R" init second --export relative/path
+refused 1 "$R" "$NFSWG" --root "$R" init second --endpoint 'bad host:1'
+refused 2 "$R" "$NFSWG" --root "$R" init second --port 0
+refused 2 "$R" "$NFSWG" --root "$R" init second --mode bogus
+refused 2 "$R" "$NFSWG" --root "$R" init second --mode client
+refused 2 "$R" "$NFSWG" --root "$R" init second --mode nas
+refused 2 "$R" "$NFSWG" --root "$R" init
+refused 2 "$R" "$NFSWG" --root "$R" init a b
+[ "$(sha1sum <"$R/var/lib/nfswg/bridge/private.key")" = "$key_before" ] || fail "init changed an existing key"
+# defaults that avoid the existing bridge
+run 0 "$NFSWG" --root "$R" init second
+grep -q '^ListenPort=51821$' "$R/etc/nfswg/second.conf" || fail "second bridge did not get the next port"
+grep -q '^Address=10.8.1.1/24$' "$R/etc/nfswg/second.conf" || fail "second bridge did not get the next network"
+run 0 "$NFSWG" --root "$R" check second
+# a key that exists already is kept
+mkdir -p "$R/var/lib/nfswg/third"
+wg_key="oLTCRfQhPS222kK+fCeIi6bc3KbWKzM7JNLBWvoQn1c="
+echo "$wg_key" >"$R/var/lib/nfswg/third/private.key"
+run 0 "$NFSWG" --root "$R" init third
+[ "$(cat "$R/var/lib/nfswg/third/private.key")" = "$wg_key" ] || fail "init overwrote an existing key"
+expect_out "existing"
+# client mode
+RC=$(new_root init-client)
+run 0 "$NFSWG" --root "$RC" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
+        --endpoint vpn.example.com:51820 --address 10.8.0.9/24
+grep -q '^AllowedIPs=10.8.0.0/24$' "$RC/etc/nfswg/home.conf" || fail "client init: AllowedIPs"
+run 0 "$NFSWG" --root "$RC" check home
+
+# ---------------------------------------------------------------------------------------------
+echo "# peer add"
+R=$(new_root peer)
+write_bridge "$R" bridge
+run 0 "$NFSWG" --root "$R" peer add bridge laptop
+D=$R/etc/nfswg/bridge.conf.d
+grep -q '^Address=10.8.0.2/32$' "$D/peer-laptop.conf" || fail "first peer did not get 10.8.0.2"
+grep -q '^Name=laptop$' "$D/peer-laptop.conf" || fail "drop-in lacks Name="
+grep -q '^PersistentKeepalive=25$' "$D/peer-laptop.conf" || fail "drop-in lacks the default keepalive"
+expect_mode "$R/var/lib/nfswg/bridge/peers/laptop.conf" 600
+expect_mode "$R/var/lib/nfswg/bridge/peers" 750
+expect_mode "$R/var/lib/nfswg/bridge/private.key" 640
+expect_out "PrivateKey = "
+expect_out "Endpoint = vpn.example.com:51820"
+expect_out "AllowedIPs = 10.8.0.0/24"
+cmp -s "$T/out" "$R/var/lib/nfswg/bridge/peers/laptop.conf" || fail "printed config differs from the stored one"
+grep -q PrivateKey "$T/err" && fail "the private key went to stderr"
+grep -q PrivateKey "$D/peer-laptop.conf" && fail "the private key is in the drop-in"
+if command -v wg >/dev/null; then
+        priv=$(sed -n 's/^PrivateKey = //p' "$T/out")
+        pub=$(echo "$priv" | wg pubkey)
+        grep -q "^PublicKey=$pub\$" "$D/peer-laptop.conf" || fail "drop-in PublicKey= does not belong to the printed private key"
+        server_pub=$(wg pubkey <"$R/var/lib/nfswg/bridge/private.key")
+        expect_out "PublicKey = $server_pub"
+fi
+run 0 "$NFSWG" --root "$R" check bridge
+
+run 0 "$NFSWG" --root "$R" peer add bridge phone --psk --keepalive 0 --qr
+grep -q '^Address=10.8.0.3/32$' "$D/peer-phone.conf" || fail "second peer did not get 10.8.0.3"
+grep -q '^PresharedKeyFile=/var/lib/nfswg/bridge/peers/phone.psk$' "$D/peer-phone.conf" || fail "no PresharedKeyFile="
+grep -q 'PersistentKeepalive' "$D/peer-phone.conf" && fail "--keepalive 0 still wrote PersistentKeepalive="
+expect_mode "$R/var/lib/nfswg/bridge/peers/phone.psk" 640
+expect_out "PresharedKey = $(cat "$R/var/lib/nfswg/bridge/peers/phone.psk")"
+expect_out "█"
+laptop_pub=$(sed -n 's/^PublicKey=//p' "$D/peer-laptop.conf")
+
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge laptop
+expect_err "already has a peer named 'laptop'"
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --public-key "$laptop_pub"
+expect_err "already used by peer 'laptop'"
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --public-key abc
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --address 10.9.0.5
+expect_err "outside"
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --address 10.8.0.2
+expect_err "already used by peer 'laptop'"
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --address 10.8.0.1
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --address 10.8.0.255
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge other --address banana
+for bad in Laptop -x a_b 'a b' a23456789012345678901234567890123; do
+        refused 1 "$R" "$NFSWG" --root "$R" peer add bridge -- "$bad"
+        expect_err "Invalid peer name"
+done
+refused 1 "$R" "$NFSWG" --root "$R" peer add nobridge x
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge x y
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge x --keepalive never
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge x --address
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge x --frob
+# a drop-in name taken by a file the administrator wrote
+printf '# mine\n' >"$D/peer-taken.conf"
+refused 1 "$R" "$NFSWG" --root "$R" peer add bridge taken
+rm "$D/peer-taken.conf"
+# an explicit address, and an external key: no private key is stored or printed
+run 0 "$NFSWG" --root "$R" peer add bridge site --address 10.8.0.100 --public-key eEf4xJbysSXH+XKko52POQZeZ5KQlTtqMGeyfBoJjy8=
+grep -q '^Address=10.8.0.100/32$' "$D/peer-site.conf" || fail "--address not honoured"
+[ -e "$R/var/lib/nfswg/bridge/peers/site.conf" ] && fail "stored a client config without its private key"
+expect_out "PrivateKey = REPLACE"
+
+# full network: /30 has .1 (bridge) and .2 only
+RF=$(new_root full)
+printf '[Bridge]\nAddress=10.8.0.1/30\nListenPort=51820\n' >"$RF/etc/nfswg/tiny.conf"
+run 0 "$NFSWG" --root "$RF" peer add tiny one
+refused 1 "$RF" "$NFSWG" --root "$RF" peer add tiny two
+expect_err "no free IPv4 address"
+
+# dual stack: one address of each family
+R6=$(new_root v6)
+printf '[Bridge]\nAddress=10.8.0.1/24\nAddress=fd00:8::1/64\nListenPort=51820\nEndpoint=[2001:db8::1]:51820\n' >"$R6/etc/nfswg/dual.conf"
+run 0 "$NFSWG" --root "$R6" peer add dual a
+run 0 "$NFSWG" --root "$R6" peer add dual b
+grep -q '^Address=fd00:8::3/128$' "$R6/etc/nfswg/dual.conf.d/peer-b.conf" || fail "IPv6 address not allocated"
+grep -q '^Address=10.8.0.3/32$' "$R6/etc/nfswg/dual.conf.d/peer-b.conf" || fail "IPv4 address not allocated next to IPv6"
+expect_out "Endpoint = \[2001:db8::1\]:51820"
+# client mode has no peers
+refused 1 "$RC" "$NFSWG" --root "$RC" peer add home x
+expect_err "client mode"
+
+# ---------------------------------------------------------------------------------------------
+echo "# peer list / config / mount-hint / status"
+run 0 "$NFSWG" --root "$R" peer list bridge
+expect_out "laptop"
+expect_out "10.8.0.3/32"
+refused 1 "$R" "$NFSWG" --root "$R" peer list nobridge
+refused 2 "$R" "$NFSWG" --root "$R" peer list
+refused 2 "$R" "$NFSWG" --root "$R" peer list bridge extra
+
+refused 0 "$R" "$NFSWG" --root "$R" peer config bridge laptop
+cmp -s "$T/out" "$R/var/lib/nfswg/bridge/peers/laptop.conf" || fail "peer config differs from the stored config"
+refused 0 "$R" "$NFSWG" --root "$R" peer config bridge site
+expect_out "PrivateKey = REPLACE"
+refused 1 "$R" "$NFSWG" --root "$R" peer config bridge ghost
+refused 2 "$R" "$NFSWG" --root "$R" peer config bridge laptop --qr=gif
+refused 2 "$R" "$NFSWG" --root "$R" peer config bridge laptop --qr=png
+refused 2 "$R" "$NFSWG" --root "$R" peer config bridge
+run 0 "$NFSWG" --root "$R" peer config bridge laptop --qr
+expect_out "█"
+if command -v zbarimg >/dev/null; then
+        run 0 "$NFSWG" --root "$R" peer config bridge laptop --qr=png "$T/laptop.png"
+        expect_mode "$T/laptop.png" 600
+        zbarimg --raw -q "$T/laptop.png" 2>/dev/null | sed '$d' >"$T/decoded"
+        grep -v '^#' "$R/var/lib/nfswg/bridge/peers/laptop.conf" | sed '/./,$!d' >"$T/expected"
+        cmp -s "$T/decoded" "$T/expected" || { fail "QR PNG does not decode to the config"; diff "$T/expected" "$T/decoded" >&2; }
+fi
+# no Endpoint=: the config is printed, says so, and stderr warns
+RN=$(new_root noendpoint)
+printf '[Bridge]\nAddress=10.8.0.1/24\nListenPort=51820\n' >"$RN/etc/nfswg/b.conf"
+run 0 "$NFSWG" --root "$RN" peer add b p
+expect_err "Endpoint= is not set"
+expect_out "# Endpoint"
+run 0 "$NFSWG" --root "$RN" peer config b p
+expect_err "Endpoint= is not set"
+
+for os in linux macos windows; do
+        refused 0 "$R" "$NFSWG" --root "$R" mount-hint bridge laptop --os $os
+        expect_out "/srv/nfswg"
+done
+refused 0 "$R" "$NFSWG" --root "$R" mount-hint bridge laptop
+expect_out "mount -t nfs"
+refused 2 "$R" "$NFSWG" --root "$R" mount-hint bridge laptop --os beos
+refused 1 "$R" "$NFSWG" --root "$R" mount-hint bridge ghost
+refused 2 "$R" "$NFSWG" --root "$R" mount-hint bridge
+
+refused 0 "$R" "$NFSWG" --root "$R" status
+expect_out "bridge"
+expect_out "laptop"
+refused 0 "$R" "$NFSWG" --root "$R" status bridge --json
+if command -v python3 >/dev/null; then
+        python3 - "$T/out" <<'PY' || fail "status --json is not the documented JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["bridges"]
+b = d["bridges"][0]
+assert list(b) == ["name", "unit_state", "interface", "listen_port", "public_key", "peers", "exports", "nft"], list(b)
+assert b["name"] == "bridge" and b["listen_port"] == 51820
+names = [p["name"] for p in b["peers"]]
+assert names == ["laptop", "phone", "site"], names
+for p in b["peers"]:
+    assert list(p) == ["name", "public_key", "addresses", "endpoint", "latest_handshake",
+                       "handshake_age_seconds", "rx_bytes", "tx_bytes"], list(p)
+assert b["peers"][0]["addresses"] == ["10.8.0.2/32"]
+assert b["exports"] == [{"path": "/srv/nfswg", "clients": ["10.8.0.2/32", "10.8.0.3/32", "10.8.0.100/32"]}]
+PY
+fi
+refused 1 "$R" "$NFSWG" --root "$R" status nobridge
+refused 2 "$R" "$NFSWG" --root "$R" status a b
+refused 2 "$R" "$NFSWG" --root "$R" status --frob
+
+# ---------------------------------------------------------------------------------------------
+echo "# peer remove"
+refused 1 "$R" "$NFSWG" --root "$R" peer remove bridge ghost
+refused 2 "$R" "$NFSWG" --root "$R" peer remove bridge
+refused 1 "$R" "$NFSWG" --root "$R" peer remove bridge Bad_Name
+run 0 "$NFSWG" --root "$R" peer remove bridge phone
+[ -e "$D/peer-phone.conf" ] && fail "remove left the drop-in"
+[ -e "$R/var/lib/nfswg/bridge/peers/phone.conf" ] && fail "remove left the client config"
+[ -e "$R/var/lib/nfswg/bridge/peers/phone.psk" ] && fail "remove left the preshared key"
+run 0 "$NFSWG" --root "$R" check bridge
+# the freed address is handed out again
+run 0 "$NFSWG" --root "$R" peer add bridge tablet
+grep -q '^Address=10.8.0.3/32$' "$D/peer-tablet.conf" || fail "freed address not reused"
+# a peer in the administrator's own file is not ours to remove
+printf '\n[Peer]\nName=admin\nPublicKey=T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE=\nAddress=10.8.0.50/32\n' >>"$R/etc/nfswg/bridge.conf"
+refused 1 "$R" "$NFSWG" --root "$R" peer remove bridge admin
+expect_err "remove it there"
+# an export naming the peer keeps it (the config without it would be invalid)
+printf '\n[Export]\nPath=/srv/tablet\nPeers=tablet\n' >>"$R/etc/nfswg/bridge.conf"
+run 0 "$NFSWG" --root "$R" check bridge
+refused 1 "$R" "$NFSWG" --root "$R" peer remove bridge tablet
+
+# ---------------------------------------------------------------------------------------------
+echo "# 20 peer add at once"
+RP=$(new_root parallel)
+printf '[Bridge]\nAddress=10.8.0.1/24\nListenPort=51820\nEndpoint=vpn.example.com:51820\n' >"$RP/etc/nfswg/par.conf"
+pids=()
+for i in $(seq 1 20); do
+        "$NFSWG" --root "$RP" peer add par "p$i" >"$T/par-$i.out" 2>"$T/par-$i.err" &
+        pids+=($!)
+done
+for i in $(seq 1 20); do
+        checks=$((checks + 1))
+        wait "${pids[$((i - 1))]}" || { fail "parallel peer add p$i failed"; cat "$T/par-$i.err" >&2; }
+done
+n_files=$(ls "$RP/etc/nfswg/par.conf.d" | wc -l)
+[ "$n_files" = 20 ] || fail "parallel: $n_files drop-ins, expected 20"
+n_addr=$(cat "$RP"/etc/nfswg/par.conf.d/*.conf | sed -n 's/^Address=//p' | sort -u | wc -l)
+[ "$n_addr" = 20 ] || fail "parallel: $n_addr distinct addresses, expected 20"
+cat "$RP"/etc/nfswg/par.conf.d/*.conf | sed -n 's/^Address=//p' | sort -t. -k4 -n | tail -1 | grep -qx '10.8.0.21/32' ||
+        fail "parallel: addresses are not 10.8.0.2-21"
+run 0 "$NFSWG" --root "$RP" check par
+n_keys=$(ls "$RP/var/lib/nfswg/par/peers" | wc -l)
+[ "$n_keys" = 20 ] || fail "parallel: $n_keys client configs, expected 20"
+ls -a "$RP/etc/nfswg/par.conf.d" "$RP/var/lib/nfswg/par/peers" | grep -q '^\.#' && fail "parallel: temporary files left behind"
+
+# ---------------------------------------------------------------------------------------------
+echo "# bash completion"
+SRC=${NFSWG_SOURCE_ROOT:-$(dirname "$0")/../..}
+# complete WORD...: the last word is the one being completed; prints the candidates, sorted
+complete_words() {
+        bash -c '
+                source "$1"/completion/nfswg
+                shift
+                COMP_WORDS=("$@")
+                COMP_CWORD=$(($# - 1))
+                _nfswg
+                [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+        ' _ "$SRC" "$@"
+}
+expect_completion() { # EXPECTED WORD...
+        local want=$1 got
+        shift
+        checks=$((checks + 1))
+        got=$(complete_words "$@")
+        [ "$got" = "$want" ] || fail "completion of '$*': got '$got', expected '$want'"
+}
+expect_completion "check init mount-hint peer render status " nfswg ""
+expect_completion "--help --root --version " nfswg --
+expect_completion "add config list remove " nfswg --root "$R" peer ""
+expect_completion "bridge " nfswg --root "$R" peer list ""
+expect_completion "admin laptop site tablet " nfswg --root "$R" peer remove bridge ""
+expect_completion "tablet " nfswg --root "$R" peer config bridge t
+expect_completion "" nfswg --root "$R" peer add bridge ""
+expect_completion "--psk " nfswg --root "$R" peer add bridge x --ps
+expect_completion "client embedded nas relay " nfswg init x --mode ""
+expect_completion "linux macos windows " nfswg --root "$R" mount-hint bridge laptop --os ""
+expect_completion "laptop " nfswg --root "$R" mount-hint --os linux bridge la
+expect_completion "--help --json " nfswg status --
+expect_completion "par " nfswg --root "$RP" render ""
+
+echo "$checks checks, $failures failures"
+[ "$failures" = 0 ]

@@ -1,0 +1,384 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# nfswgd's lifecycle for real, in network namespaces, with wireguard-go for the tunnel and no
+# systemd: READY/STATUS/WATCHDOG/STOPPING over a NOTIFY_SOCKET this script reads, peers and the
+# nftables table in the bridge's namespace, the exports fragment under a fake root, live reloads
+# (a peer added without disturbing a running ping, a broken drop-in refused), crash and restart,
+# clean stop, and a clear fast failure without networkd. Prints the figures the daemon issue asks
+# for (memory, start to READY, adding one peer to 1000 vs re-applying the whole table).
+#
+# Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip or python3.
+set -u
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+for p in wireguard-go wg nft ip python3 ping; do
+        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
+done
+
+BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+NFSWGD=$BUILD/src/daemon/nfswgd
+[ -x "$NFSWGD" ] || { echo "FAIL: $NFSWGD not built"; exit 1; }
+
+T=$(mktemp -d /tmp/nfswg-t-daemon.XXXXXX)
+NSB=nfswg-t-daemon-$$-b
+NSC=nfswg-t-daemon-$$-c
+IFB=nfdb$$          # bridge side (wireguard-go device, /var/run/wireguard/$IFB.sock)
+IFC=nfdc$$          # client side
+IFB=${IFB:0:15}
+IFC=${IFC:0:15}
+PORT=51877
+PIDS=()
+DAEMON=
+
+cleanup() {
+        [ -n "$DAEMON" ] && kill -9 "$DAEMON" 2>/dev/null
+        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        sleep 0.3
+        for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+        ip netns del "$NSB" 2>/dev/null
+        ip netns del "$NSC" 2>/dev/null
+        rm -f "/var/run/wireguard/$IFB.sock" "/var/run/wireguard/$IFC.sock"
+        rm -rf "$T"
+}
+trap cleanup EXIT
+
+FAILS=0
+pass() { echo "ok - $*"; }
+fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+inb() { ip netns exec "$NSB" "$@"; }
+inc() { ip netns exec "$NSC" "$@"; }
+
+# ---- namespaces, veth, wireguard-go devices -------------------------------------------------
+ip netns add "$NSB" && ip netns add "$NSC" || { echo "FAIL: cannot create namespaces"; exit 1; }
+ip link add "v$$b" type veth peer name "v$$c"
+ip link set "v$$b" netns "$NSB"
+ip link set "v$$c" netns "$NSC"
+inb ip addr add 192.168.77.1/24 dev "v$$b"; inb ip link set "v$$b" up; inb ip link set lo up
+inc ip addr add 192.168.77.2/24 dev "v$$c"; inc ip link set "v$$c" up; inc ip link set lo up
+
+start_wggo() { # NS IFNAME
+        WG_PROCESS_FOREGROUND=1 ip netns exec "$1" wireguard-go "$2" >"$T/wggo-$2.log" 2>&1 &
+        PIDS+=($!)
+        for _ in $(seq 50); do [ -S "/var/run/wireguard/$2.sock" ] && return 0; sleep 0.1; done
+        echo "FAIL: wireguard-go $2 did not start"; cat "$T/wggo-$2.log"; exit 1
+}
+start_wggo "$NSB" "$IFB"
+start_wggo "$NSC" "$IFC"
+
+# The client: its own key; the bridge's public key is known once the daemon created it.
+CLIENT_KEY=$(wg genkey)
+CLIENT_PUB=$(echo "$CLIENT_KEY" | wg pubkey)
+echo "$CLIENT_KEY" >"$T/client.key"
+inc wg set "$IFC" private-key "$T/client.key"
+inc ip addr add 10.77.0.2/24 dev "$IFC"
+inc ip link set "$IFC" up mtu 1380
+
+# ---- the fake root ---------------------------------------------------------------------------
+R=$T/root
+mkdir -p "$R/etc/nfswg/t.conf.d"
+cat >"$R/etc/nfswg/t.conf" <<CONF
+[Bridge]
+Mode=embedded
+Interface=$IFB
+Address=10.77.0.1/24
+ListenPort=$PORT
+
+[Export]
+Path=/srv/nfswg
+Peers=*
+
+[Peer]
+Name=client
+PublicKey=$CLIENT_PUB
+Address=10.77.0.2/32
+CONF
+
+# exportfs stand-in: records each call.
+cat >"$T/exportfs" <<SH
+#!/bin/sh
+echo "exportfs \$*" >>"$T/exportfs.log"
+SH
+chmod +x "$T/exportfs"
+
+# NOTIFY_SOCKET reader: one line per datagram, "TIME FIELD|FIELD|...".
+cat >"$T/notify.py" <<'PY'
+import socket, sys, time, os
+path, log = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+with open(log, "a", buffering=1) as f:
+    while True:
+        data = s.recv(65536).decode(errors="replace")
+        f.write("%.6f %s\n" % (time.time(), data.strip().replace("\n", "|")))
+PY
+python3 "$T/notify.py" "$T/notify.sock" "$T/notify.log" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+touch "$T/notify.log"
+
+count() { grep -c -- "$1" "$T/notify.log"; }
+# wait_notify PATTERN N [TIMEOUT]: until PATTERN was seen N times
+wait_notify() {
+        local i
+        for i in $(seq $((${3:-10} * 20))); do
+                [ "$(count "$1")" -ge "$2" ] && return 0
+                [ -n "$DAEMON" ] && ! kill -0 "$DAEMON" 2>/dev/null && return 1
+                sleep 0.05
+        done
+        return 1
+}
+wait_log() { # PATTERN [TIMEOUT]
+        local i
+        for i in $(seq $((${2:-10} * 20))); do grep -q -- "$1" "$T/daemon.log" && return 0; sleep 0.05; done
+        return 1
+}
+
+start_daemon() {
+        T0=$(date +%s.%N)
+        NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=1000000 NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
+                ip netns exec "$NSB" "$NFSWGD" --root "$R" --no-networkd t "$@" >>"$T/daemon.log" 2>&1 &
+        DAEMON=$!
+}
+ready_time() { # seconds from T0 to the Nth READY=1
+        awk -v t0="$T0" -v n="$1" '/READY=1/ { if (++c == n) { printf "%.3f", $1 - t0; exit } }' "$T/notify.log"
+}
+nft_norm() { # the table as JSON without handles and counter values
+        inb nft -j list table inet nfswg_t 2>/dev/null | python3 -c '
+import json, sys
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in ("handle", "packets", "bytes")}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+print(json.dumps(strip(json.load(sys.stdin)), sort_keys=True))'
+}
+# key, preshared key, allowed IPs, keepalive: what the configuration decides (not traffic counters)
+wg_peers() { inb wg show "$IFB" dump | tail -n +2 | awk '{print $1, $2, $4, $8}' | sort; }
+
+# ---- an invalid configuration changes nothing ------------------------------------------------
+cp "$R/etc/nfswg/t.conf" "$T/t.conf.good"
+printf '[Peer]\nName=bad\nPublicKey=nope\nAddress=10.77.0.9/32\n' >"$R/etc/nfswg/t.conf.d/50-bad.conf"
+start_daemon
+wait "$DAEMON"; rc=$?; DAEMON=
+check "invalid config: exit status 1 (got $rc)" [ "$rc" = 1 ]
+check "invalid config: the error names FILE:LINE" grep -q "t.conf.d/50-bad.conf:3:" "$T/daemon.log"
+check "invalid config: no table, no exports, no key" \
+        sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $R/etc/exports.d ] && [ ! -e $R/var/lib/nfswg ]"
+rm "$R/etc/nfswg/t.conf.d/50-bad.conf"
+: >"$T/daemon.log"
+
+# ---- start -----------------------------------------------------------------------------------
+start_daemon
+if ! wait_notify "READY=1" 1 15; then
+        echo "FAIL: no READY=1"; cat "$T/daemon.log" "$T/notify.log"; exit 1
+fi
+READY_S=$(ready_time 1)
+pass "READY=1 after ${READY_S}s"
+check "STATUS= with peers and exports" grep -q "STATUS=1 peer, 0 up, exporting /srv/nfswg" "$T/notify.log"
+KEYFILE=$R/var/lib/nfswg/t/private.key
+check "private key created 0640 in a 0750 directory" \
+        [ "$(stat -c %a "$KEYFILE")" = 640 -a "$(stat -c %a "$(dirname "$KEYFILE")")" = 750 ]
+BRIDGE_PUB=$(wg pubkey <"$KEYFILE")
+check "journal/stderr names the public key, never the private one" \
+        sh -c "grep -q 'public key $BRIDGE_PUB' $T/daemon.log && ! grep -qF '$(cat "$KEYFILE")' $T/daemon.log $T/notify.log"
+check "wg show lists the peer" sh -c "ip netns exec $NSB wg show $IFB peers | grep -qx '$CLIENT_PUB'"
+check "listen port set" [ "$(inb wg show "$IFB" listen-port)" = "$PORT" ]
+check "device key is the key file's" [ "$(inb wg show "$IFB" public-key)" = "$BRIDGE_PUB" ]
+check "address 10.77.0.1/24 and MTU set, link up" \
+        sh -c "ip -n $NSB addr show dev $IFB | grep -q 'inet 10.77.0.1/24' && ip -n $NSB link show dev $IFB | grep -q 'mtu 1380' && ip -n $NSB link show dev $IFB | grep -q '[<,]UP[,>]'"
+check "nft table inet nfswg_t exists with the peer" sh -c "ip netns exec $NSB nft list set inet nfswg_t peers4 | grep -q 10.77.0.2"
+EXPORTS=$R/etc/exports.d/nfswg-t.exports
+check "exports fragment written" grep -q "10.77.0.2" "$EXPORTS"
+check "exportfs -r called" grep -qx "exportfs -r" "$T/exportfs.log"
+
+# ---- a client connects -----------------------------------------------------------------------
+inc wg set "$IFC" peer "$BRIDGE_PUB" endpoint 192.168.77.1:$PORT allowed-ips 10.77.0.0/24
+check "client pings through the tunnel" inc ping -c 2 -W 2 10.77.0.1 >/dev/null
+check "peer up reported" wait_log "peer client is up from 192.168.77.2:" 5
+check "STATUS= counts it up" wait_notify "STATUS=1 peer, 1 up" 1 5
+check "WATCHDOG=1 pings arrive" wait_notify "WATCHDOG=1" 2 5
+
+# ---- reload: add a peer while a ping flows ---------------------------------------------------
+HS_BEFORE=$(inb wg show "$IFB" latest-handshakes | awk '{print $2}')
+inc ping -i 0.05 -c 100 -W 1 10.77.0.1 >"$T/ping.log" 2>&1 &
+PING=$!
+sleep 1
+NEW_PUB=$(wg genkey | wg pubkey)
+printf '[Peer]\nName=newbie\nPublicKey=%s\nAddress=10.77.0.3/32\n' "$NEW_PUB" >"$R/etc/nfswg/t.conf.d/peer-newbie.conf"
+READY_N=$(count "READY=1")
+H0=$(date +%s.%N)
+kill -HUP "$DAEMON"
+check "reload: RELOADING=1 then READY=1" wait_notify "READY=1" $((READY_N + 1)) 10
+grep -q "RELOADING=1" "$T/notify.log" || fail "RELOADING=1 not sent"
+wait "$PING"
+check "reload: the running ping lost nothing" grep -q " 0% packet loss" "$T/ping.log"
+check "reload: new peer in wg show" sh -c "ip netns exec $NSB wg show $IFB peers | grep -qx '$NEW_PUB'"
+check "reload: new address in the nft set" sh -c "ip netns exec $NSB nft list set inet nfswg_t peers4 | grep -q 10.77.0.3"
+check "reload: new address in the exports" grep -q "10.77.0.3" "$EXPORTS"
+check "reload: exportfs -r called again" [ "$(grep -c "exportfs -r" "$T/exportfs.log")" -ge 2 ]
+check "reload: PEER_ADDED logged" grep -q "peer newbie added" "$T/daemon.log"
+HS_AFTER=$(inb wg show "$IFB" latest-handshakes | grep "^$CLIENT_PUB" | awk '{print $2}')
+check "reload: the existing peer's session untouched (handshake $HS_BEFORE = $HS_AFTER)" [ "$HS_BEFORE" = "$HS_AFTER" ]
+check "reload: STATUS= shows 2 peers" wait_notify "STATUS=2 peers" 1 5
+
+# ---- reload: a broken drop-in is refused ------------------------------------------------------
+NFT_BEFORE=$(nft_norm)
+WG_BEFORE=$(wg_peers)
+printf '[Peer]\nName=broken\nPublicKey=%s\nAddress=10.77.0.3/32\nBogus=1\n' "$(wg genkey | wg pubkey)" \
+        >"$R/etc/nfswg/t.conf.d/zz-broken.conf"
+READY_N=$(count "READY=1")
+kill -HUP "$DAEMON"
+check "broken reload: still READY afterwards" wait_notify "READY=1" $((READY_N + 1)) 10
+check "broken reload: still running" kill -0 "$DAEMON"
+check "broken reload: refusal names FILE:LINE" grep -q "reload refused.*zz-broken.conf:5:" "$T/daemon.log"
+check "broken reload: nft table unchanged" [ "$NFT_BEFORE" = "$(nft_norm)" ]
+check "broken reload: peers unchanged" [ "$WG_BEFORE" = "$(wg_peers)" ]
+rm "$R/etc/nfswg/t.conf.d/zz-broken.conf"
+
+# ---- crash and restart ------------------------------------------------------------------------
+NFT_BEFORE=$(nft_norm)
+WG_BEFORE=$(wg_peers)
+kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
+# Meanwhile someone adds a stray peer and empties our set: the restart must converge anyway.
+inb wg set "$IFB" peer "$(wg genkey | wg pubkey)" allowed-ips 10.77.0.99/32
+inb nft flush set inet nfswg_t peers4
+READY_N=$(count "READY=1")
+start_daemon
+check "restart: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
+check "restart: same nft table" [ "$NFT_BEFORE" = "$(nft_norm)" ]
+check "restart: same WireGuard peers (stray one gone)" [ "$WG_BEFORE" = "$(wg_peers)" ]
+check "restart: one table only" [ "$(inb nft list tables | grep -c nfswg_t)" = 1 ]
+check "restart: no temporary files left" sh -c "! find $R -name '.#*' | grep -q ."
+
+# ---- memory -----------------------------------------------------------------------------------
+sleep 1
+RSS=$(awk '/^Rss:/ {print $2}' "/proc/$DAEMON/smaps_rollup")
+PRIV=$(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$DAEMON/smaps_rollup")
+
+# ---- stop --------------------------------------------------------------------------------------
+STOP_N=$(grep -c "exportfs -r" "$T/exportfs.log")
+kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
+check "stop: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "stop: STOPPING=1" grep -q "STOPPING=1" "$T/notify.log"
+check "stop: table gone" sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1"
+check "stop: exports fragment gone, exportfs -r called" \
+        sh -c "[ ! -e $EXPORTS ] && [ \$(grep -c 'exportfs -r' $T/exportfs.log) -gt $STOP_N ]"
+check "stop: our address removed from the external device" sh -c "! ip -n $NSB addr show dev $IFB | grep -q 10.77.0.1"
+check "stop: key kept" [ -s "$KEYFILE" ]
+
+# ---- networkd absent ---------------------------------------------------------------------------
+: >"$T/daemon.log"
+T0=$(date +%s.%N)
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus ip netns exec "$NSB" "$NFSWGD" --root "$R" t >"$T/daemon.log" 2>&1
+rc=$?
+T1=$(date +%s.%N)
+check "no networkd: exit 1 (got $rc)" [ "$rc" = 1 ]
+ELAPSED=$(awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%.2f", b - a }')
+check "no networkd: fast (${ELAPSED}s)" awk -v e="$ELAPSED" 'BEGIN { exit !(e < 5) }'
+check "no networkd: clear message" grep -q "system bus.*networkd" "$T/daemon.log"
+check "no networkd: nothing left (networkd files, table, exports)" \
+        sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $EXPORTS ] && ! ls $R/run/systemd/network/* >/dev/null 2>&1"
+
+# ---- Backend=userspace: the daemon runs wireguard-go itself -----------------------------------
+IFU=nfdu$$
+IFU=${IFU:0:15}
+cat >"$R/etc/nfswg/u.conf" <<CONF
+[Bridge]
+Mode=embedded
+Backend=userspace
+Interface=$IFU
+Address=10.79.0.1/24
+ListenPort=51878
+
+[Export]
+Path=/srv/nfswg
+Peers=*
+
+[Peer]
+Name=client
+PublicKey=$CLIENT_PUB
+Address=10.79.0.2/32
+CONF
+start_userspace() {
+        NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
+                ip netns exec "$NSB" "$NFSWGD" --root "$R" u >>"$T/daemon.log" 2>&1 &
+        DAEMON=$!
+}
+wggo_of_daemon() { pgrep -P "$DAEMON" -x wireguard-go; }
+READY_N=$(count "READY=1")
+start_userspace
+check "userspace: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
+check "userspace: wireguard-go runs as the daemon's child" sh -c "pgrep -P $DAEMON -x wireguard-go >/dev/null"
+check "userspace: device configured" sh -c "ip netns exec $NSB wg show $IFU peers | grep -qx '$CLIENT_PUB' && ip -n $NSB addr show dev $IFU | grep -q 10.79.0.1/24"
+# A killed daemon takes its wireguard-go along (PR_SET_PDEATHSIG), so a restart can make it anew.
+WGGO=$(wggo_of_daemon)
+kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
+for _ in $(seq 50); do kill -0 "$WGGO" 2>/dev/null || break; sleep 0.1; done
+check "userspace: wireguard-go gone with the killed daemon" sh -c "! kill -0 $WGGO 2>/dev/null"
+READY_N=$(count "READY=1")
+start_userspace
+check "userspace: restart after kill -9 is READY" wait_notify "READY=1" $((READY_N + 1)) 15
+WGGO=$(wggo_of_daemon)
+kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
+check "userspace: stop exits 0 (got $rc)" [ "$rc" = 0 ]
+check "userspace: wireguard-go stopped, device gone, table gone" \
+        sh -c "! kill -0 $WGGO 2>/dev/null && ! ip -n $NSB link show $IFU >/dev/null 2>&1 && ! ip netns exec $NSB nft list table inet nfswg_u >/dev/null 2>&1"
+rm "$R/etc/nfswg/u.conf"
+
+# ---- 1000 peers: add one vs replace the table ---------------------------------------------------
+python3 - "$R/etc/nfswg/t.conf.d/peers-1000.conf" <<'PY'
+import base64, os, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1000):
+        f.write("[Peer]\nName=p%d\nPublicKey=%s\nAddress=10.78.%d.%d/32\n\n" % (
+            i, base64.b64encode(os.urandom(32)).decode(), 1 + i // 250, i % 250 + 1))
+PY
+# the 1000 peers need a tunnel network that holds them
+sed -i 's|^Address=10.77.0.1/24|Address=10.77.0.1/24\nAddress=10.78.0.1/16|' "$R/etc/nfswg/t.conf"
+READY_N=$(count "READY=1")
+start_daemon
+wait_notify "READY=1" $((READY_N + 1)) 60 || { fail "1000 peers: no READY"; tail "$T/daemon.log"; }
+READY1000=$(ready_time $((READY_N + 1)))
+check "1000 peers: all in the device" [ "$(inb wg show "$IFB" peers | wc -l)" -ge 1001 ]
+
+time_hup() { # seconds from HUP to the next READY=1
+        local n h0
+        n=$(count "READY=1")
+        h0=$(date +%s.%N)
+        kill -HUP "$DAEMON"
+        wait_notify "READY=1" $((n + 1)) 60 || { echo "FAIL"; return; }
+        awk -v t0="$h0" -v n="$((n + 1))" '/READY=1/ { if (++c == n) { printf "%.3f", $1 - t0; exit } }' "$T/notify.log"
+}
+printf '[Peer]\nName=one-more\nPublicKey=%s\nAddress=10.77.0.50/32\n' "$(wg genkey | wg pubkey)" \
+        >"$R/etc/nfswg/t.conf.d/peer-one-more.conf"
+ADD1=$(time_hup)
+check "1000 peers: the added peer is there" sh -c "ip netns exec $NSB nft list set inet nfswg_t peers4 | grep -q 10.77.0.50"
+check "1000 peers: adding one peer did not replace the table" sh -c "! grep -q 'firewall table replaced' $T/daemon.log"
+# NFSv3 changes the port set: the whole table is replaced (plus the peer diff, empty here).
+sed -i 's|^ListenPort=.*|&\nNFSVersions=4.2 3|' "$R/etc/nfswg/t.conf"
+FULL=$(time_hup)
+check "1000 peers: full re-apply happened" grep -q "firewall table replaced" "$T/daemon.log"
+# Full apply from scratch: a restart on an empty device (all 1000 peers, table, exports).
+kill -TERM "$DAEMON"; wait "$DAEMON"; DAEMON=
+# one `wg set` for all removals (a thousand `ip netns exec` would take a minute)
+inb wg set "$IFB" $(inb wg show "$IFB" peers | sed 's/.*/peer & remove/')
+check "1000 peers: device emptied for the cold start" [ -z "$(inb wg show "$IFB" peers)" ]
+READY_N=$(count "READY=1")
+start_daemon
+wait_notify "READY=1" $((READY_N + 1)) 60 || fail "1000 peers: no READY on the cold start"
+COLD=$(ready_time $((READY_N + 1)))
+kill -TERM "$DAEMON"; wait "$DAEMON"; DAEMON=
+
+echo "# figures: idle RSS ${RSS} KiB, private ${PRIV} KiB; start to READY ${READY_S}s (1 peer)"
+echo "# figures: 1000 peers: restart to READY ${READY1000}s, from an empty device ${COLD}s;" \
+     "add one peer (HUP to READY) ${ADD1}s; reload with full table replacement ${FULL}s"
+
+if [ "$FAILS" -gt 0 ]; then
+        echo "$FAILS check(s) failed; daemon log:"
+        tail -40 "$T/daemon.log"
+        exit 1
+fi
+echo "all daemon checks passed"

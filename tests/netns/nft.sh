@@ -1,0 +1,215 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The nftables table applied for real in fresh network namespaces and probed with real TCP
+# connections over veth pairs:
+#
+#   ns "peer" --- veth (the tunnel's stand-in, named like Bridge.Interface) --- ns "bridge" --- veth --- ns "wan"
+#     10.8.0.2 (listed), 10.8.0.66 (unlisted)        10.8.0.1 / fd00:8::1    192.0.2.1      192.0.2.2
+#     fd00:8::2 (listed), fd00:8::66 (unlisted)
+#
+# Needs root; exits 77 (skip) otherwise. Touches only the namespaces it creates.
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
+        echo "SKIP: needs root and network namespaces"
+        exit 77
+fi
+for p in ip nft python3; do
+        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
+done
+
+BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+TOOL=$BUILD/tests/nfswg-nft-tool
+[ -x "$TOOL" ] || { echo "FAIL: $TOOL not built"; exit 1; }
+
+NS=nfswg-t-nft-$$
+B=$NS-bridge P=$NS-peer W=$NS-wan
+IFACE=nfswgt$$
+IFACE=${IFACE:0:15}
+NAME=tnft
+ROOT=$(mktemp -d)
+LISTENER=
+
+cleanup() {
+        # the listener runs in its own process group (setsid below): python3 may sit behind a
+        # wrapper (pyenv) that does not exec
+        [ -n "$LISTENER" ] && kill -- "-$LISTENER" 2>/dev/null || true
+        for n in "$B" "$P" "$W"; do ip netns del "$n" 2>/dev/null || true; done
+        rm -rf "$ROOT"
+}
+trap cleanup EXIT
+
+failures=0
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; failures=$((failures + 1)); }
+check() { # check DESCRIPTION COMMAND...
+        local d=$1; shift
+        if "$@"; then pass "$d"; else fail "$d"; fi
+}
+
+inb() { ip netns exec "$B" "$@"; }
+
+for n in "$B" "$P" "$W"; do ip netns add "$n"; ip -n "$n" link set lo up; done
+ip link add "$IFACE" netns "$B" type veth peer name tun-p netns "$P"
+ip link add wan0 netns "$B" type veth peer name wan-w netns "$W"
+ip -n "$B" addr add 10.8.0.1/24 dev "$IFACE"
+ip -n "$B" addr add fd00:8::1/64 dev "$IFACE" nodad
+ip -n "$B" addr add 192.0.2.1/24 dev wan0
+ip -n "$P" addr add 10.8.0.2/24 dev tun-p
+ip -n "$P" addr add 10.8.0.66/24 dev tun-p
+ip -n "$P" addr add fd00:8::2/64 dev tun-p nodad
+ip -n "$P" addr add fd00:8::66/64 dev tun-p nodad
+ip -n "$W" addr add 192.0.2.2/24 dev wan-w
+for l in "$B:$IFACE" "$B:wan0" "$P:tun-p" "$W:wan-w"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
+# the wan side may know the tunnel's addresses: they must still be refused from there
+ip -n "$W" route add 10.8.0.0/24 via 192.0.2.1
+
+# Stand-ins for nfsd (2049), rpcbind (111), mountd (20048), and a non-NFS service (8080) that the
+# table must leave alone. One dual-stack listener per port; connections are accepted and closed.
+setsid ip netns exec "$B" python3 -c '
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for port in (2049, 111, 20048, 8080):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port)); s.listen(64); sel.register(s, selectors.EVENT_READ)
+print("listening", flush=True)
+while True:
+    for key, _ in sel.select():
+        c, _ = key.fileobj.accept(); c.close()
+' &
+LISTENER=$!
+
+# probe NS SRC DST PORT: a TCP connect within 1 s (a dropped SYN times out)
+probe() {
+        ip netns exec "$1" python3 -c '
+import socket, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    socket.create_connection((dst, port), timeout=1, source_address=(src, 0)).close()
+except OSError:
+    sys.exit(1)
+' "$2" "$3" "$4"
+}
+
+mkdir -p "$ROOT/etc/nfswg"
+cat >"$ROOT/etc/nfswg/$NAME.conf" <<EOF
+[Bridge]
+Mode=embedded
+Interface=$IFACE
+Address=10.8.0.1/24
+Address=fd00:8::1/64
+ListenPort=51820
+NFSVersions=4.2 3
+
+[NFS]
+MountdPort=20048
+
+[Export]
+Path=/srv/nfswg
+Peers=*
+
+[Peer]
+Name=laptop
+PublicKey=YZAhfZcZrK6gUBSw/WdXUvJ0e91CSW7ZCz1OV6EsNHw=
+Address=10.8.0.2/32
+Address=fd00:8::2/128
+
+[Peer]
+Name=phone
+PublicKey=8NzSZ1CiffUGAQgGGyDxf5lPa7URfWWpkJGbd3pMt0w=
+Address=10.8.0.3/32
+EOF
+
+# Someone else's table, there before us and untouched throughout.
+inb nft -f - <<'EOF'
+table inet other {
+        set keep { type ipv4_addr; elements = { 198.51.100.7 } }
+        chain c { type filter hook input priority 0; policy accept; ip saddr @keep accept; }
+}
+EOF
+OTHER=$(inb nft -j list table inet other)
+other_untouched() { [ "$(inb nft -j list table inet other)" = "$OTHER" ]; }
+
+# Wait for the listener, then make sure everything connects before our table exists.
+for _ in $(seq 50); do probe "$W" 192.0.2.2 192.0.2.1 8080 && break; sleep 0.1; done
+for port in 2049 111 20048; do
+        check "before apply: wan reaches $port" probe "$W" 192.0.2.2 192.0.2.1 $port
+        check "before apply: wan reaches 10.8.0.1:$port" probe "$W" 192.0.2.2 10.8.0.1 $port
+        check "before apply: unlisted tunnel address reaches $port" probe "$P" 10.8.0.66 10.8.0.1 $port
+done
+
+check "apply" inb "$TOOL" apply "$ROOT" "$NAME"
+check "table exists" inb nft list table inet "nfswg_$NAME" >/dev/null
+
+for port in 2049 111 20048; do
+        check "listed peer 10.8.0.2 -> $port accepted" probe "$P" 10.8.0.2 10.8.0.1 $port
+        check "listed peer fd00:8::2 -> $port accepted" probe "$P" fd00:8::2 fd00:8::1 $port
+        if probe "$P" 10.8.0.66 10.8.0.1 $port; then fail "unlisted 10.8.0.66 -> $port refused"; else pass "unlisted 10.8.0.66 -> $port refused"; fi
+        if probe "$P" fd00:8::66 fd00:8::1 $port; then fail "unlisted fd00:8::66 -> $port refused"; else pass "unlisted fd00:8::66 -> $port refused"; fi
+        if probe "$W" 192.0.2.2 192.0.2.1 $port; then fail "wan -> $port refused"; else pass "wan -> $port refused"; fi
+        # the tunnel's own address space from the wrong interface is refused too
+        if probe "$W" 192.0.2.2 10.8.0.1 $port; then fail "wan -> 10.8.0.1:$port refused"; else pass "wan -> 10.8.0.1:$port refused"; fi
+done
+check "wan -> non-NFS port 8080 still accepted" probe "$W" 192.0.2.2 192.0.2.1 8080
+check "unlisted -> non-NFS port 8080 still accepted" probe "$P" 10.8.0.66 10.8.0.1 8080
+check "loopback -> 111 accepted" probe "$B" 127.0.0.1 127.0.0.1 111
+
+counter() { inb "$TOOL" counters "$NAME" | sed -n "s/^$1=//p"; }
+check "nfs_accepted counted" test "$(counter accepted_packets)" -gt 0
+check "nfs_refused counted" test "$(counter refused_packets)" -gt 0
+check "nft shows the same counter" bash -c "ip netns exec $B nft list counter inet nfswg_$NAME nfs_refused | grep -q 'packets $(counter refused_packets) '"
+
+# Applying again gives the identical ruleset (handles aside: a new table gets new ones).
+strip_handles() {
+        python3 -c '
+import json, sys
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k != "handle"}
+    if isinstance(o, list):
+        return [strip(v) for v in o]
+    return o
+print(json.dumps(strip(json.load(sys.stdin)), sort_keys=True))'
+}
+check "apply again" inb "$TOOL" apply "$ROOT" "$NAME"
+FIRST=$(inb nft -j list table inet "nfswg_$NAME" | strip_handles)
+check "apply a third time" inb "$TOOL" apply "$ROOT" "$NAME"
+SECOND=$(inb nft -j list table inet "nfswg_$NAME" | strip_handles)
+check "re-apply gives the identical ruleset" test "$FIRST" = "$SECOND"
+if probe "$W" 192.0.2.2 192.0.2.1 2049; then fail "re-apply keeps refusing the wan"; else pass "re-apply keeps refusing the wan"; fi
+
+# A failing batch (the real one plus an extra peer plus a message the kernel refuses) leaves the
+# ruleset exactly as it was: same handles, same counters, no extra element.
+probe "$W" 192.0.2.2 192.0.2.1 2049 || true
+BEFORE=$(inb nft -j list table inet "nfswg_$NAME")
+check "batch-fail is refused by the kernel" inb "$TOOL" batch-fail "$ROOT" "$NAME"
+AFTER=$(inb nft -j list table inet "nfswg_$NAME")
+check "a failed batch leaves the ruleset identical" test "$BEFORE" = "$AFTER"
+check "the extra address did not slip in" bash -c "! ip netns exec $B nft list set inet nfswg_$NAME peers4 | grep -q 10.254.254.254"
+
+# The live path: one address in, then out again.
+check "add-peer 10.8.0.66" inb "$TOOL" add-peer "$NAME" 10.8.0.66/32
+check "added peer accepted" probe "$P" 10.8.0.66 10.8.0.1 2049
+check "other peers untouched by add" probe "$P" 10.8.0.2 10.8.0.1 2049
+check "del-peer 10.8.0.66" inb "$TOOL" del-peer "$NAME" 10.8.0.66/32
+if probe "$P" 10.8.0.66 10.8.0.1 2049; then fail "removed peer refused"; else pass "removed peer refused"; fi
+check "other peers untouched by del" probe "$P" 10.8.0.2 10.8.0.1 2049
+if inb "$TOOL" del-peer "$NAME" 10.8.0.66/32 2>/dev/null; then fail "del of a missing address fails"; else pass "del of a missing address fails"; fi
+check "peers4 back to the configured peers" bash -c \
+        "ip netns exec $B nft -j list set inet nfswg_$NAME peers4 | python3 -c 'import json,sys; s=[o[\"set\"] for o in json.load(sys.stdin)[\"nftables\"] if \"set\" in o][0]; assert s[\"elem\"] == [\"10.8.0.2\", \"10.8.0.3\"], s[\"elem\"]'"
+
+check "other table untouched" other_untouched
+check "remove" inb "$TOOL" remove "$NAME"
+if inb nft list table inet "nfswg_$NAME" >/dev/null 2>&1; then fail "table gone"; else pass "table gone"; fi
+check "remove again (missing table is fine)" inb "$TOOL" remove "$NAME"
+if inb "$TOOL" counters "$NAME" >/dev/null 2>&1; then fail "counters of a missing table fail"; else pass "counters of a missing table fail"; fi
+check "wan reaches 2049 again" probe "$W" 192.0.2.2 192.0.2.1 2049
+check "other table untouched at the end" other_untouched
+
+if [ "$failures" -gt 0 ]; then
+        echo "$failures check(s) failed"
+        exit 1
+fi
+echo "all checks passed"

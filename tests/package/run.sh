@@ -1,0 +1,334 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Packaging test (issue 6), run by .ci/run as root:
+#   1. the Debian source and binary packages, built with dpkg-buildpackage in a
+#      copy of the tree (the tree itself stays clean);
+#   2. lintian --pedantic on the .deb and on the .dsc: no error, no warning;
+#   3. rpmbuild -bb of rpm/nfswg.spec from the "meson dist" tarball;
+#   4. the .deb unpacked into a throwaway root: file modes, conffiles, the
+#      tmpfiles snippet applied there (/var/lib/nfswg 0750, /etc/exports.d and
+#      /srv/nfswg 0755), the maintainer scripts, the journal catalog;
+#   5. systemd-analyze verify of every shipped unit and of the generator's
+#      output for the packaged default config;
+#   6. every man page through "MANWIDTH=80 man --warnings -l", stderr empty.
+# NFSWG_DEB_OUT=DIR: leave the built .deb there (the VM ring installs it).
+# NFSWG_KEEP=1: keep the work directory for inspection.
+# DEB_BUILD_OPTIONS=nocheck: skip the unit suite inside both package builds
+# (it runs in .ci/run anyway); the default runs it.
+set -euo pipefail
+
+SRC=${NFSWG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+WORK=$(mktemp -d /tmp/nfswg-package.XXXXXX)
+cleanup() {
+        if [ "${NFSWG_KEEP:-0}" = 1 ]; then
+                echo "work directory kept: $WORK"
+        else
+                rm -rf "$WORK"
+        fi
+}
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+fail() {
+        printf 'tests/package: FAIL: %s\n' "$*" >&2
+        exit 1
+}
+
+for tool in dpkg-buildpackage lintian rpmbuild meson git systemd-analyze systemd-tmpfiles journalctl man unshare; do
+        command -v "$tool" >/dev/null || fail "$tool is not installed"
+done
+[ "$(id -u)" = 0 ] || fail "run as root (systemd-analyze verify needs a private mount namespace)"
+
+VERSION=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$SRC/meson.build" | head -n1)
+[ -n "$VERSION" ] || fail "no project version in meson.build"
+DEB_VERSION=$(dpkg-parsechangelog -l "$SRC/debian/changelog" -S Version)
+[ "$DEB_VERSION" = "$VERSION" ] || fail "debian/changelog has $DEB_VERSION, meson.build $VERSION"
+SPEC_VERSION=$(sed -n 's/^Version: *//p' "$SRC/rpm/nfswg.spec")
+[ "$SPEC_VERSION" = "$VERSION" ] || fail "rpm/nfswg.spec has $SPEC_VERSION, meson.build $VERSION"
+
+# ---------------------------------------------------------------------------
+step "copying the tree (tracked and untracked, not ignored files)"
+TREE=$WORK/nfswg-$VERSION
+mkdir -p "$TREE"
+(
+        cd "$SRC"
+        git ls-files -z --cached --others --exclude-standard |
+                while IFS= read -r -d '' f; do
+                        # Skip files deleted in the work tree but still in the index.
+                        if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
+                done |
+                tar --null -T - -cf -
+) | tar -C "$TREE" -xf -
+[ -x "$TREE/debian/rules" ] || fail "debian/rules missing or not executable"
+
+# ---------------------------------------------------------------------------
+step "dpkg-buildpackage -us -uc (source and binary)"
+(cd "$TREE" && dpkg-buildpackage -us -uc --build=full) >"$WORK/dpkg-buildpackage.log" 2>&1 || {
+        tail -n 60 "$WORK/dpkg-buildpackage.log" >&2
+        fail "dpkg-buildpackage failed (log above)"
+}
+DEB=$(ls "$WORK"/nfswg_"$VERSION"_*.deb 2>/dev/null | head -n1)
+DSC=$WORK/nfswg_$VERSION.dsc
+[ -f "$DEB" ] || fail "no .deb was built"
+[ -f "$DSC" ] || fail "no .dsc was built"
+echo "built $(basename "$DEB") and $(basename "$DSC")"
+if [ -n "${NFSWG_DEB_OUT:-}" ]; then
+        mkdir -p "$NFSWG_DEB_OUT"
+        cp "$DEB" "$NFSWG_DEB_OUT/"
+        echo "copied to $NFSWG_DEB_OUT/"
+fi
+
+# ---------------------------------------------------------------------------
+step "lintian --pedantic on the .deb and the .dsc"
+for f in "$DEB" "$DSC"; do
+        # Info and pedantic tags are shown; errors and warnings fail.
+        lintian --pedantic --display-info --fail-on error,warning "$f" || fail "lintian: $(basename "$f")"
+        echo "lintian $(basename "$f"): no error, no warning"
+done
+
+# ---------------------------------------------------------------------------
+step "rpmbuild -bb from the meson dist tarball"
+# meson dist archives the git HEAD, so snapshot the copied tree into a
+# throwaway repository first: the tarball then holds exactly this tree.
+DIST=$WORK/dist
+cp -a "$TREE" "$DIST"
+(
+        cd "$DIST"
+        rm -rf .git obj-* debian/.debhelper debian/nfswg debian/tmp
+        git init -q
+        git add -A
+        git -c user.name=nfswg-test -c user.email=test@invalid commit -qm snapshot
+        meson setup -Dtests=false build-dist >/dev/null
+        meson dist -C build-dist --no-tests --allow-dirty --formats xztar
+) >"$WORK/dist.log" 2>&1 || {
+        tail -n 30 "$WORK/dist.log" >&2
+        fail "meson dist failed"
+}
+TARBALL=$DIST/build-dist/meson-dist/nfswg-$VERSION.tar.xz
+[ -f "$TARBALL" ] || fail "meson dist made no $TARBALL"
+RPMTOP=$WORK/rpmbuild
+mkdir -p "$RPMTOP"/{SOURCES,SPECS,BUILD,RPMS,SRPMS}
+cp "$TARBALL" "$RPMTOP/SOURCES/"
+# --nodeps: Debian's rpm database is empty, so BuildRequires cannot be checked
+# (the Debian build dependencies above are the same libraries). The macros
+# file supplies %meson and the systemd macros that Debian's rpm lacks.
+rpm_nocheck=
+case " ${DEB_BUILD_OPTIONS:-} " in *" nocheck "*) rpm_nocheck=--nocheck ;; esac
+rpmbuild -bb --nodeps $rpm_nocheck \
+        --load "$SRC/tests/package/rpm-macros" \
+        --define "_topdir $RPMTOP" \
+        --define "debug_package %{nil}" \
+        "$SRC/rpm/nfswg.spec" >"$WORK/rpmbuild.log" 2>&1 || {
+        tail -n 40 "$WORK/rpmbuild.log" >&2
+        fail "rpmbuild failed"
+}
+RPM=$(find "$RPMTOP/RPMS" -name "nfswg-$VERSION-*.rpm" | head -n1)
+[ -f "$RPM" ] || fail "rpmbuild made no rpm"
+echo "built $(basename "$RPM")"
+rpm_files=$(rpm -qlp "$RPM" 2>/dev/null)
+rpm_config=$(rpm -qp --configfiles "$RPM" 2>/dev/null)
+for f in /usr/sbin/nfswgd /usr/sbin/nfswg /lib/systemd/system/nfswg@.service /usr/lib/tmpfiles.d/nfswg.conf; do
+        grep -qx "$f" <<<"$rpm_files" || fail "the rpm lacks $f"
+done
+grep -qx /etc/nfswg/bridge.conf <<<"$rpm_config" || fail "bridge.conf is not %config in the rpm"
+
+# ---------------------------------------------------------------------------
+step "the .deb in a throwaway root"
+ROOT=$WORK/root
+CTRL=$WORK/control
+dpkg-deb -x "$DEB" "$ROOT"
+dpkg-deb -e "$DEB" "$CTRL"
+
+mode_is() { # PATH MODE [OWNER:GROUP]
+        [ -e "$ROOT$1" ] || fail "$1 is missing"
+        local got
+        got=$(stat -c %a "$ROOT$1")
+        [ "$got" = "$2" ] || fail "$1 has mode $got, expected $2"
+        if [ -n "${3:-}" ]; then
+                got=$(stat -c %U:%G "$ROOT$1")
+                [ "$got" = "$3" ] || fail "$1 is owned by $got, expected $3"
+        fi
+        echo "ok $1 $2 ${3:-}"
+}
+mode_is /etc/nfswg/bridge.conf 644 root:root
+mode_is /usr/sbin/nfswgd 755 root:root
+mode_is /usr/sbin/nfswg 755 root:root
+mode_is /lib/systemd/system-generators/nfswg-generator 755 root:root
+mode_is /lib/systemd/system/nfswg@.service 644
+mode_is /lib/systemd/system/nfswg.target 644
+mode_is /usr/lib/tmpfiles.d/nfswg.conf 644
+mode_is /usr/lib/systemd/catalog/nfswg.catalog 644
+grep -qx /etc/nfswg/bridge.conf "$CTRL/conffiles" || fail "/etc/nfswg/bridge.conf is not a conffile"
+cmp -s "$ROOT/etc/nfswg/bridge.conf" "$SRC/etc/bridge.conf" || fail "packaged bridge.conf differs from etc/bridge.conf"
+# Lines starting with # are the only comments nfswg.conf(5) knows.
+if grep -nE '^[^#;].*[[:space:]][#;]' "$ROOT/etc/nfswg/bridge.conf"; then
+        fail "bridge.conf has a trailing comment (only whole-line comments exist)"
+fi
+if [ -n "$(find "$ROOT" -path '*/srv/*' -print -quit)" ]; then
+        fail "the .deb ships files under /srv (Debian policy 9.1.1: created by tmpfiles instead)"
+fi
+
+# tmpfiles.d: the directories the postinst creates. Applied to the throwaway
+# root with the host's users and groups (systemd-network must resolve).
+mkdir -p "$ROOT/etc"
+cp /etc/passwd /etc/group "$ROOT/etc/"
+getent group systemd-network >/dev/null || fail "the host has no systemd-network group"
+systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/nfswg.conf" ||
+        fail "systemd-tmpfiles --create nfswg.conf failed"
+mode_is /var/lib/nfswg 750 root:systemd-network
+mode_is /etc/exports.d 755 root:root
+mode_is /srv/nfswg 755 root:root
+mode_is /run/systemd/network 755 root:root
+# An administrator's chmod of the exported directory survives the next boot.
+chmod 0775 "$ROOT/srv/nfswg"
+systemd-tmpfiles --root="$ROOT" --create "$ROOT/usr/lib/tmpfiles.d/nfswg.conf"
+mode_is /srv/nfswg 775
+
+# Maintainer scripts: debhelper's tmpfiles and systemd snippets, our purge.
+[ -f "$CTRL/postinst" ] || fail "no postinst"
+grep -q 'systemd-tmpfiles.*--create.*nfswg.conf' "$CTRL/postinst" || fail "postinst does not apply nfswg.conf"
+grep -q "deb-systemd-helper.*nfswg.target" "$CTRL/postinst" || fail "postinst does not handle nfswg.target"
+grep -q "deb-systemd-invoke.*stop.*nfswg.target" "$CTRL/prerm" || fail "prerm does not stop nfswg.target (and so the bridges)"
+if grep -q "nfswg@\.service" "$CTRL/postinst"; then fail "postinst enables or starts the template nfswg@.service"; fi
+for s in postinst prerm postrm; do sh -n "$CTRL/$s" || fail "$s: syntax error"; done
+
+# postrm: run it for real against a fake system, with every absolute path it
+# touches moved under a scratch directory, and check purge vs remove.
+check_postrm() { # ACTION EXPECT_STATE(yes|no)
+        local fake=$WORK/postrm-$1 script=$WORK/postrm-$1.sh
+        rm -rf "$fake"
+        mkdir -p "$fake/var/lib/nfswg/bridge/peers" "$fake/etc/nfswg/bridge.conf.d" \
+                "$fake/etc/exports.d" "$fake/run/systemd/network" "$fake/srv/nfswg"
+        echo key >"$fake/var/lib/nfswg/bridge/private.key"
+        echo peer >"$fake/etc/nfswg/bridge.conf.d/peer-laptop.conf"
+        echo mine >"$fake/etc/nfswg/bridge.conf.d/admin.conf"
+        echo x >"$fake/etc/exports.d/nfswg-bridge.exports"
+        echo x >"$fake/etc/exports.d/other.exports"
+        echo x >"$fake/run/systemd/network/50-nfswg-bridge.netdev"
+        echo data >"$fake/srv/nfswg/file"
+        # Only our part, before #DEBHELPER#'s systemd calls (which need a host).
+        sed -e '/^# Automatically added by dh_/,$d' \
+                -e "s#\(/var/lib/nfswg\|/etc/nfswg\|/etc/exports.d\|/run/systemd/network\)#$fake\1#g" \
+                "$CTRL/postrm" >"$script"
+        grep -q "$fake" "$script" || fail "postrm rewrite for the test failed"
+        sh -e "$script" "$1" || fail "postrm $1 failed"
+        if [ "$2" = yes ]; then
+                [ -e "$fake/var/lib/nfswg/bridge/private.key" ] || fail "postrm $1 removed the keys"
+                [ -e "$fake/etc/nfswg/bridge.conf.d/peer-laptop.conf" ] || fail "postrm $1 removed peers"
+        else
+                [ ! -e "$fake/var/lib/nfswg" ] || fail "postrm $1 left /var/lib/nfswg"
+                [ ! -e "$fake/etc/nfswg/bridge.conf.d/peer-laptop.conf" ] || fail "postrm $1 left a peer drop-in"
+                [ ! -e "$fake/etc/exports.d/nfswg-bridge.exports" ] || fail "postrm $1 left the exports fragment"
+                [ ! -e "$fake/run/systemd/network/50-nfswg-bridge.netdev" ] || fail "postrm $1 left a netdev"
+        fi
+        [ -e "$fake/etc/nfswg/bridge.conf.d/admin.conf" ] || fail "postrm $1 removed an administrator's file"
+        [ -e "$fake/etc/exports.d/other.exports" ] || fail "postrm $1 removed another package's exports"
+        [ -e "$fake/srv/nfswg/file" ] || fail "postrm $1 touched exported data"
+        echo "ok postrm $1"
+}
+check_postrm remove yes
+check_postrm purge no
+
+# The journal catalog: one entry per MESSAGE_ID of src/shared/message-id.h.
+mkdir -p "$ROOT/var/lib/systemd/catalog"
+journalctl --root="$ROOT" --update-catalog || fail "journalctl --update-catalog rejects nfswg.catalog"
+ids=$(grep -o '"[0-9a-f]\{32\}"' "$SRC/src/shared/message-id.h" | tr -d '"' | sort -u)
+[ -n "$ids" ] || fail "no MESSAGE_IDs found in src/shared/message-id.h"
+listed=$(journalctl --root="$ROOT" --list-catalog | awk '{print $1}' | sort -u)
+for id in $ids; do
+        grep -qx "$id" <<<"$listed" || fail "MESSAGE_ID $id has no catalog entry"
+done
+echo "ok catalog covers $(wc -w <<<"$ids") MESSAGE_IDs"
+
+# ---------------------------------------------------------------------------
+step "systemd-analyze verify: shipped units and the generator's output"
+GEN=$WORK/generator
+GENROOT=$WORK/genroot
+mkdir -p "$GEN/normal" "$GEN/early" "$GEN/late" "$GENROOT/etc/nfswg"
+cp "$ROOT/etc/nfswg/bridge.conf" "$GENROOT/etc/nfswg/"
+NFSWG_ROOT=$GENROOT "$ROOT/lib/systemd/system-generators/nfswg-generator" \
+        "$GEN/normal" "$GEN/early" "$GEN/late" || fail "nfswg-generator failed on the packaged bridge.conf"
+[ -e "$GEN/normal/multi-user.target.wants/nfswg@bridge.service" ] ||
+        fail "the generator did not enable nfswg@bridge.service"
+echo "generator output:"
+(cd "$GEN" && find . -mindepth 2 | sort | sed 's/^/  /')
+
+# The units the generator's drop-ins extend come from nfs-kernel-server, which
+# this host need not have installed (installing it could start nfsd on the
+# host's kernel). Unpack it instead, or fall back to minimal stand-ins.
+NFSROOT=$WORK/nfsroot
+mkdir -p "$NFSROOT/lib/systemd/system"
+if [ ! -e /lib/systemd/system/nfs-server.service ]; then
+        if (cd "$WORK" && apt-get download nfs-kernel-server >/dev/null 2>&1); then
+                dpkg-deb -x "$WORK"/nfs-kernel-server_*.deb "$NFSROOT"
+                echo "using nfs-kernel-server's units from $(basename "$WORK"/nfs-kernel-server_*.deb)"
+        else
+                echo "WARNING: nfs-kernel-server not available; verifying drop-ins against stand-in units" >&2
+                for u in nfs-server nfs-mountd; do
+                        printf '[Unit]\nDescription=stand-in for %s\n[Service]\nExecStart=/bin/true\n' "$u" \
+                                >"$NFSROOT/lib/systemd/system/$u.service"
+                done
+        fi
+fi
+
+# Every unit name the generator wrote or extended, plus the shipped ones.
+units="nfswg@bridge.service nfswg.target"
+for d in "$GEN"/*/*; do
+        n=$(basename "$d")
+        case $n in
+        *.wants | *.requires) continue ;;
+        *.d) n=${n%.d} ;;
+        esac
+        case $n in *.service | *.mount | *.automount | *.target | *.socket) units="$units $n" ;; esac
+done
+units=$(tr ' ' '\n' <<<"$units" | sort -u | tr '\n' ' ')
+echo "verifying: $units"
+
+# systemd-analyze verify checks that ExecStart= binaries and Documentation=
+# man pages exist on this host. A private mount namespace overlays the
+# unpacked package (and nfs-kernel-server's units) on /usr/sbin,
+# /lib/systemd/system and /usr/share/man for the duration of the check only;
+# the generator's output comes first in the unit path, as in /run.
+cat >"$WORK/verify.sh" <<EOF
+set -e
+mount --make-rprivate /
+overlay() { # DIR LOWER...
+        local dir=\$1 lower
+        shift
+        lower=\$(printf '%s:' "\$@")
+        mount -t overlay overlay -o "lowerdir=\${lower}\$dir" "\$dir"
+}
+overlay /usr/sbin "$ROOT/usr/sbin"
+overlay /usr/share/man "$ROOT/usr/share/man"
+overlay /lib/systemd/system "$ROOT/lib/systemd/system" "$NFSROOT/lib/systemd/system"
+export SYSTEMD_UNIT_PATH="$GEN/early:$GEN/normal:$GEN/late:"
+systemd-analyze verify --recursive-errors=no $units
+EOF
+unshare --mount sh "$WORK/verify.sh" >"$WORK/verify.log" 2>&1 || {
+        cat "$WORK/verify.log" >&2
+        fail "systemd-analyze verify failed"
+}
+if [ -s "$WORK/verify.log" ]; then
+        cat "$WORK/verify.log" >&2
+        fail "systemd-analyze verify printed warnings"
+fi
+echo "ok systemd-analyze verify"
+
+# ---------------------------------------------------------------------------
+step "man pages"
+pages=$(find "$ROOT/usr/share/man" -type f | sort)
+for p in nfswg.8 nfswgd.8 nfswg-generator.8 nfswg.conf.5; do
+        grep -q "/$p.gz\$" <<<"$pages" || fail "man page $p is not in the package"
+done
+for p in $pages; do
+        out=$(MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null) || fail "man -l $(basename "$p") failed"
+        [ -z "$out" ] || fail "man --warnings $(basename "$p"):"$'\n'"$out"
+        text=$(MANWIDTH=80 man -l "$p" 2>/dev/null)
+        for s in EXAMPLES FILES; do
+                grep -qx "$s" <<<"$text" || fail "$(basename "$p") has no $s section"
+        done
+        echo "ok $(basename "$p")"
+done
+
+printf '\ntests/package: all checks passed\n'

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/* The daemon's pure parts: event texts and fields, the peer state machine, STATUS= and the reload
+ * plan. They live in src/daemon/, outside libnfswg, so they are compiled in here directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <syslog.h>
+
+#include "daemon/event.c"
+#include "daemon/peer-watch.c"
+#include "daemon/reload-plan.c"
+
+#define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
+#define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
+#define KEY_C "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0="
+
+#define BRIDGE_SECTION "[Bridge]\nMode=embedded\nInterface=nfswg-t\nAddress=10.8.0.1/24\nListenPort=51820\n"
+#define EXPORT_ALL "[Export]\nPath=/srv/nfswg\nPeers=*\n"
+#define BRIDGE_HEAD BRIDGE_SECTION EXPORT_ALL
+#define PEER_LAPTOP "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n"
+#define PEER_PHONE "[Peer]\nName=phone\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\n"
+#define PEER_TABLET "[Peer]\nName=tablet\nPublicKey=" KEY_C "\nAddress=10.8.0.4/32\n"
+
+static Host *host_of(const char *text) {
+        Host *h = calloc(1, sizeof *h);
+        Bridge *b = NULL;
+        assert_non_null(h);
+        assert_int_equal(bridge_load_string("/etc/nfswg/t.conf", "t", text, &b), 0);
+        h->bridges = calloc(1, sizeof(Bridge *));
+        assert_non_null(h->bridges);
+        h->bridges[0] = b;
+        h->n_bridges = 1;
+        assert_int_equal(host_check(h), 0);
+        return h;
+}
+
+static const char *field(const Event *e, const char *key) {
+        size_t l = strlen(key);
+        STRV_FOREACH(f, e->fields)
+                if (strncmp(*f, key, l) == 0 && (*f)[l] == '=')
+                        return *f + l + 1;
+        return NULL;
+}
+
+/* ---- events ---- */
+
+static void test_event_peer_up(void **state) {
+        Event e = {};
+        EventInfo i = { .bridge = "home", .interface = "nfswg0", .peer = "laptop", .public_key = KEY_A,
+                        .endpoint = "192.0.2.7:51820", .handshake_age = 3 };
+
+        assert_int_equal(event_build(EVENT_PEER_UP, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge home: peer laptop is up from 192.0.2.7:51820.");
+        assert_string_equal(e.fields[0], "MESSAGE=Bridge home: peer laptop is up from 192.0.2.7:51820.");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_PEER_UP);
+        assert_string_equal(field(&e, "PRIORITY"), "6");
+        assert_string_equal(field(&e, "NFSWG_BRIDGE"), "home");
+        assert_string_equal(field(&e, "NFSWG_INTERFACE"), "nfswg0");
+        assert_string_equal(field(&e, "NFSWG_PEER"), "laptop");
+        assert_string_equal(field(&e, "NFSWG_PUBLIC_KEY"), KEY_A);
+        assert_string_equal(field(&e, "NFSWG_ENDPOINT"), "192.0.2.7:51820");
+        /* Not a field of an up event, and nothing unset appears. */
+        assert_null(field(&e, "NFSWG_HANDSHAKE_AGE"));
+        assert_null(field(&e, "NFSWG_OLD_ENDPOINT"));
+        event_done(&e);
+}
+
+static void test_event_stale_down_roamed(void **state) {
+        Event e = {};
+        EventInfo i = { .bridge = "home", .peer = "phone", .endpoint = "[2001:db8::1]:4000", .handshake_age = 200 };
+
+        assert_int_equal(event_build(EVENT_PEER_STALE, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge home: peer phone is stale: last handshake 200s ago from [2001:db8::1]:4000.");
+        assert_string_equal(field(&e, "NFSWG_HANDSHAKE_AGE"), "200");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_PEER_STALE);
+        assert_string_equal(field(&e, "PRIORITY"), "5");
+        event_done(&e);
+
+        i.handshake_age = 600;
+        assert_int_equal(event_build(EVENT_PEER_DOWN, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge home: peer phone is down: no handshake for 600s.");
+        assert_string_equal(field(&e, "PRIORITY"), "4");
+        event_done(&e);
+
+        i.handshake_age = -1;
+        assert_int_equal(event_build(EVENT_PEER_DOWN, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge home: peer phone is down: its session is gone.");
+        assert_null(field(&e, "NFSWG_HANDSHAKE_AGE"));
+        event_done(&e);
+
+        i.old_endpoint = "198.51.100.2:1234";
+        assert_int_equal(event_build(EVENT_PEER_ROAMED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge home: peer phone roamed from 198.51.100.2:1234 to [2001:db8::1]:4000.");
+        assert_string_equal(field(&e, "NFSWG_OLD_ENDPOINT"), "198.51.100.2:1234");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_PEER_ROAMED);
+        event_done(&e);
+}
+
+static void test_event_lifecycle_texts(void **state) {
+        Event e = {};
+        EventInfo i = { .bridge = "b", .detail = "/etc/nfswg/b.conf.d/x.conf:3: PublicKey= is not 32 bytes of base64",
+                        .handshake_age = -1 };
+
+        assert_int_equal(event_build(EVENT_RELOAD_REFUSED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: reload refused, the running configuration stays: "
+                                       "/etc/nfswg/b.conf.d/x.conf:3: PublicKey= is not 32 bytes of base64");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_RELOAD_REFUSED);
+        assert_string_equal(field(&e, "PRIORITY"), "3");
+        assert_null(field(&e, "NFSWG_PEER"));
+        event_done(&e);
+
+        i.detail = "3 peers, 1 up, exporting /srv/nfswg";
+        assert_int_equal(event_build(EVENT_READY, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: ready: 3 peers, 1 up, exporting /srv/nfswg.");
+        event_done(&e);
+
+        i.detail = "/var/lib/nfswg/b/private.key";
+        i.public_key = KEY_A;
+        assert_int_equal(event_build(EVENT_KEY_CREATED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: created a new private key in /var/lib/nfswg/b/private.key; public key " KEY_A ".");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_KEY_CREATED);
+        event_done(&e);
+
+        /* Every kind has a message id and a name. */
+        for (int k = 0; k < _EVENT_MAX; k++) {
+                assert_non_null(event_kind_message_id(k));
+                assert_int_equal(strlen(event_kind_message_id(k)), 32);
+                assert_non_null(event_kind_to_string(k));
+                assert_int_equal(event_build(k, &i, &e), 0);
+                assert_true(startswith(e.message, "Bridge b: "));
+                event_done(&e);
+        }
+        assert_int_equal(event_build(_EVENT_MAX, &i, &e), -EINVAL);
+        assert_int_equal(event_build(EVENT_READY, &(EventInfo) {}, &e), -EINVAL);
+}
+
+static char *captured;
+static int captured_level;
+static void capture(int level, const char *message, void *userdata) {
+        free(captured);
+        captured = strdup(message);
+        captured_level = level;
+}
+
+static void test_event_send_stderr_same_words(void **state) {
+        EventInfo i = { .bridge = "home", .peer = "laptop", .handshake_age = -1 };
+
+        log_set_target(LOG_TARGET_STDERR);
+        log_set_sink(capture, NULL);
+        event_emit(EVENT_PEER_ADDED, &i);
+        log_set_sink(NULL, NULL);
+        assert_non_null(captured);
+        assert_string_equal(captured, "Bridge home: peer laptop added.");
+        assert_int_equal(captured_level, LOG_NOTICE);
+        free(captured);
+        captured = NULL;
+}
+
+/* ---- peer state machine ---- */
+
+static EventKind feed(PeerWatch *w, bool present, int64_t handshake, const char *endpoint, int64_t now, PeerChange *c) {
+        PeerReading r = { .present = present, .last_handshake_sec = handshake, .endpoint = endpoint };
+        peer_watch_update(w, &r, now, c);
+        return c->event;
+}
+
+static void test_peer_up_stale_down(void **state) {
+        PeerWatch w = {};
+        PeerChange c;
+        const int64_t t0 = 1700000000;
+
+        /* Never a handshake: nothing to say. */
+        assert_int_equal(feed(&w, true, 0, "", t0, &c), _EVENT_NONE);
+        assert_int_equal(w.state, PEER_STATE_NEW);
+        /* An old handshake of a peer we never saw up (daemon restarted long after): still nothing. */
+        assert_int_equal(feed(&w, true, t0 - 1000, "192.0.2.1:1", t0, &c), _EVENT_NONE);
+
+        assert_int_equal(feed(&w, true, t0 + 5, "192.0.2.1:1", t0 + 10, &c), EVENT_PEER_UP);
+        assert_int_equal(c.handshake_age, 5);
+        assert_true(peer_watch_is_up(&w));
+        /* Staying up: quiet, also with a newer handshake (re-key every 120 s). */
+        assert_int_equal(feed(&w, true, t0 + 5, "192.0.2.1:1", t0 + 100, &c), _EVENT_NONE);
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 130, &c), _EVENT_NONE);
+        /* 179 s: up; 180 s: stale (REJECT_AFTER_TIME). */
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 125 + 179, &c), _EVENT_NONE);
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 125 + 180, &c), EVENT_PEER_STALE);
+        assert_int_equal(c.handshake_age, 180);
+        assert_int_equal(w.state, PEER_STATE_STALE);
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 125 + 300, &c), _EVENT_NONE);
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 125 + PEER_DOWN_AFTER_SEC, &c), EVENT_PEER_DOWN);
+        assert_int_equal(w.state, PEER_STATE_DOWN);
+        assert_int_equal(feed(&w, true, t0 + 125, "192.0.2.1:1", t0 + 5000, &c), _EVENT_NONE);
+        /* Back. */
+        assert_int_equal(feed(&w, true, t0 + 5001, "192.0.2.1:1", t0 + 5002, &c), EVENT_PEER_UP);
+}
+
+static void test_peer_down_without_stale(void **state) {
+        PeerWatch w = {};
+        PeerChange c;
+
+        assert_int_equal(feed(&w, true, 1000, "192.0.2.1:1", 1001, &c), EVENT_PEER_UP);
+        /* The machine slept through the stale window: straight to down. */
+        assert_int_equal(feed(&w, true, 1000, "192.0.2.1:1", 1000 + 3600, &c), EVENT_PEER_DOWN);
+        assert_int_equal(c.handshake_age, 3600);
+
+        /* The device forgot the peer's session (re-created): down, age unknown. */
+        PeerWatch w2 = {};
+        assert_int_equal(feed(&w2, true, 1000, "192.0.2.1:1", 1001, &c), EVENT_PEER_UP);
+        assert_int_equal(feed(&w2, false, 0, NULL, 1002, &c), EVENT_PEER_DOWN);
+        assert_int_equal(c.handshake_age, -1);
+        /* A handshake stamped ahead of our clock counts as fresh. */
+        assert_int_equal(feed(&w2, true, 2000, "192.0.2.1:1", 1990, &c), EVENT_PEER_UP);
+        assert_int_equal(c.handshake_age, 0);
+}
+
+static void test_peer_roaming(void **state) {
+        PeerWatch w = {};
+        PeerChange c;
+
+        assert_int_equal(feed(&w, true, 100, "192.0.2.1:5000", 101, &c), EVENT_PEER_UP);
+        assert_int_equal(feed(&w, true, 150, "198.51.100.9:6000", 151, &c), EVENT_PEER_ROAMED);
+        assert_string_equal(c.old_endpoint, "192.0.2.1:5000");
+        assert_string_equal(w.endpoint, "198.51.100.9:6000");
+        /* An empty endpoint reading is no roam. */
+        assert_int_equal(feed(&w, true, 150, "", 152, &c), _EVENT_NONE);
+        assert_string_equal(w.endpoint, "198.51.100.9:6000");
+        /* Coming back up from elsewhere is "up", not "roamed". */
+        assert_int_equal(feed(&w, true, 150, "198.51.100.9:6000", 150 + 200, &c), EVENT_PEER_STALE);
+        assert_int_equal(feed(&w, true, 400, "203.0.113.5:7000", 401, &c), EVENT_PEER_UP);
+}
+
+/* ---- STATUS= ---- */
+
+static void test_status_text(void **state) {
+        Host *h = host_of(BRIDGE_HEAD PEER_LAPTOP PEER_PHONE PEER_TABLET);
+        char *s = status_format(h->bridges[0], 1);
+        assert_string_equal(s, "3 peers, 1 up, exporting /srv/nfswg");
+        free(s);
+        host_free(h);
+
+        h = host_of(BRIDGE_HEAD PEER_LAPTOP "[Export]\nPath=/srv/media\nPeers=laptop\nReadOnly=yes\n");
+        s = status_format(h->bridges[0], 0);
+        assert_string_equal(s, "1 peer, 0 up, exporting /srv/nfswg, /srv/media");
+        free(s);
+        host_free(h);
+
+        h = host_of("[Bridge]\nMode=client\nAddress=10.20.0.5/32\n"
+                    "[Server]\nPublicKey=" KEY_A "\nEndpoint=home.example.org:51821\nAllowedIPs=10.20.0.0/24\n"
+                    "[Mount]\nWhat=10.20.0.1:/srv/share\nWhere=/mnt/nfswg\n");
+        s = status_format(h->bridges[0], 1);
+        assert_string_equal(s, "tunnel to home.example.org:51821 up, mounts /mnt/nfswg");
+        free(s);
+        s = status_format(h->bridges[0], 0);
+        assert_string_equal(s, "tunnel to home.example.org:51821 not connected, mounts /mnt/nfswg");
+        free(s);
+        host_free(h);
+}
+
+/* ---- reload plan ---- */
+
+static void plan_of(const char *old_text, const char *new_text, Host **ret_old, Host **ret_new, ReloadPlan *p) {
+        *ret_old = host_of(old_text);
+        *ret_new = host_of(new_text);
+        assert_int_equal(reload_plan_build(*ret_old, (*ret_old)->bridges[0], *ret_new, (*ret_new)->bridges[0], p), 0);
+}
+
+static void test_plan_add_peer(void **state) {
+        Host *o, *n;
+        ReloadPlan p;
+        char buf[IP_PREFIX_STRLEN];
+
+        plan_of(BRIDGE_HEAD PEER_LAPTOP, BRIDGE_HEAD PEER_LAPTOP PEER_PHONE, &o, &n, &p);
+        assert_int_equal(p.n_added, 1);
+        assert_string_equal(p.added[0]->name, "phone");
+        assert_int_equal(p.n_removed, 0);
+        assert_int_equal(p.n_changed, 0);
+        assert_false(p.nft_full);
+        assert_null(p.restart_reason);
+        assert_int_equal(p.nft_add.n_addresses, 1);
+        assert_string_equal(ip_prefix_format(&p.nft_add.addresses[0], buf), "10.8.0.3/32");
+        assert_int_equal(p.nft_remove.n_addresses, 0);
+        char *s = reload_plan_summary(&p);
+        assert_string_equal(s, "1 peer added (phone)");
+        free(s);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+}
+
+static void test_plan_remove_and_change(void **state) {
+        Host *o, *n;
+        ReloadPlan p;
+        char buf[IP_PREFIX_STRLEN];
+
+        /* phone goes; laptop moves to 10.8.0.9 and keeps its key. */
+        plan_of(BRIDGE_HEAD PEER_LAPTOP PEER_PHONE,
+                BRIDGE_HEAD "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.9/32\n", &o, &n, &p);
+        assert_int_equal(p.n_added, 0);
+        assert_int_equal(p.n_removed, 1);
+        assert_string_equal(p.removed[0]->name, "phone");
+        assert_int_equal(p.n_changed, 1);
+        assert_string_equal(p.changed[0]->name, "laptop");
+        assert_false(p.nft_full);
+        assert_int_equal(p.nft_add.n_addresses, 1);
+        assert_string_equal(ip_prefix_format(&p.nft_add.addresses[0], buf), "10.8.0.9/32");
+        assert_int_equal(p.nft_remove.n_addresses, 2);
+        char *s = reload_plan_summary(&p);
+        assert_string_equal(s, "1 peer removed (phone), 1 peer changed (laptop)");
+        free(s);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+
+        /* An address that moves from a removed peer to a new one leaves the sets as they are. */
+        plan_of(BRIDGE_HEAD PEER_PHONE,
+                BRIDGE_HEAD "[Peer]\nName=tablet\nPublicKey=" KEY_C "\nAddress=10.8.0.3/32\n", &o, &n, &p);
+        assert_int_equal(p.n_added, 1);
+        assert_int_equal(p.n_removed, 1);
+        assert_int_equal(p.nft_add.n_addresses, 0);
+        assert_int_equal(p.nft_remove.n_addresses, 0);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+}
+
+static void test_plan_unchanged(void **state) {
+        Host *o, *n;
+        ReloadPlan p;
+
+        plan_of(BRIDGE_HEAD PEER_LAPTOP PEER_PHONE, BRIDGE_HEAD PEER_LAPTOP PEER_PHONE, &o, &n, &p);
+        assert_int_equal(p.n_added + p.n_removed + p.n_changed, 0);
+        assert_false(p.nft_full);
+        assert_int_equal(p.nft_add.n_addresses + p.nft_remove.n_addresses, 0);
+        char *s = reload_plan_summary(&p);
+        assert_string_equal(s, "no peer or firewall change");
+        free(s);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+
+        /* A new key for the same name and address: changed, no set work. */
+        plan_of(BRIDGE_HEAD PEER_LAPTOP, BRIDGE_HEAD "[Peer]\nName=laptop\nPublicKey=" KEY_C "\nAddress=10.8.0.2/32\n",
+                &o, &n, &p);
+        assert_int_equal(p.n_changed, 1);
+        assert_int_equal(p.nft_add.n_addresses + p.nft_remove.n_addresses, 0);
+        assert_false(p.nft_full);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+}
+
+static void test_plan_full_and_restart(void **state) {
+        Host *o, *n;
+        ReloadPlan p;
+
+        /* NFSv3 adds the pinned side ports to the table: more than the peer sets changes. */
+        plan_of(BRIDGE_HEAD PEER_LAPTOP, BRIDGE_SECTION "NFSVersions=4.2 3\n" EXPORT_ALL PEER_LAPTOP PEER_PHONE, &o, &n, &p);
+        assert_true(p.nft_full);
+        assert_int_equal(p.n_added, 1);
+        char *s = reload_plan_summary(&p);
+        assert_string_equal(s, "1 peer added (phone), firewall table replaced");
+        free(s);
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+
+        plan_of(BRIDGE_HEAD PEER_LAPTOP,
+                "[Bridge]\nMode=embedded\nInterface=nfswg-u\nAddress=10.8.0.1/24\nListenPort=51820\n"
+                "[Export]\nPath=/srv/nfswg\nPeers=*\n" PEER_LAPTOP,
+                &o, &n, &p);
+        assert_non_null(p.restart_reason);
+        assert_string_equal(p.restart_reason, "Interface= changed from nfswg-t to nfswg-u");
+        reload_plan_done(&p);
+        host_free(o);
+        host_free(n);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_event_peer_up),
+                cmocka_unit_test(test_event_stale_down_roamed),
+                cmocka_unit_test(test_event_lifecycle_texts),
+                cmocka_unit_test(test_event_send_stderr_same_words),
+                cmocka_unit_test(test_peer_up_stale_down),
+                cmocka_unit_test(test_peer_down_without_stale),
+                cmocka_unit_test(test_peer_roaming),
+                cmocka_unit_test(test_status_text),
+                cmocka_unit_test(test_plan_add_peer),
+                cmocka_unit_test(test_plan_remove_and_change),
+                cmocka_unit_test(test_plan_unchanged),
+                cmocka_unit_test(test_plan_full_and_restart),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

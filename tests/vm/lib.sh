@@ -1,0 +1,253 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# Machinery of the end-to-end ring (ring 3 in DESIGN.md), sourced by tests/vm/build-image,
+# tests/vm/run and tests/vm/demo (and usable by bench/ for the in-VM benchmarks of issue 9):
+#
+#   vm_base_rootfs         cached Debian bookworm root directory (mmdebstrap), built once a day
+#                          per recipe; prints its path
+#   vm_build_deb           the .deb built from this tree (or $NFSWG_DEB); prints its path
+#   vm_prepare_image DIR   a per-run root disk DIR/root.img: a copy of the cached rootfs, the .deb's
+#                          dependencies satisfied, the .deb and the scenario put in /root; the
+#                          package itself is installed by the scenario *inside the booted VM*
+#                          (`apt install ./nfswg_*.deb`, as the user does), so its maintainer
+#                          scripts run against a live systemd
+#   vm_boot DIR N MODE     boots DIR/root.img (not a snapshot: a second boot sees the first's
+#                          changes) under TCG with a hard time limit; results come back through a
+#                          second raw disk holding a tar stream, unpacked into DIR/boot-N/
+#
+# Facts this rests on are in shared/VM.md: KVM is unusable here for a stock kernel (always TCG);
+# no loop mounts (the ext4 image is made with `mke2fs -d`); results through a tar'ed raw disk.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM_SRC=$(cd "$VM_DIR/../.." && pwd)
+VM_CACHE=${NFSWG_VM_CACHE:-$VM_DIR/cache}
+
+# What the image holds. Runtime libraries of the package are listed so that the per-run step does
+# not need the network; `apt-get satisfy` on the .deb's Depends: catches anything new.
+VM_PACKAGES=(
+        systemd systemd-sysv udev kmod dbus
+        linux-image-amd64 initramfs-tools
+        nfs-kernel-server wireguard-tools nftables iproute2 iputils-ping procps
+        libsystemd0 libsodium23 libnftnl11 libmnl0 libqrencode4 libpng16-16
+)
+VM_SUITE=bookworm
+# The mirror this machine's apt uses (see /etc/apt/sources.list.d/debian.sources).
+VM_MIRROR=${NFSWG_VM_MIRROR:-http://deb.debian.org/debian}
+VM_SECURITY_MIRROR=${NFSWG_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+
+vm_log() { printf '[vm %s] %s\n' "$(date +%T)" "$*" >&2; }
+vm_die() { vm_log "FAIL: $*"; exit 1; }
+
+vm_need() {
+        local missing=() c
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+        done
+        ((${#missing[@]} == 0)) || vm_die "missing programs: ${missing[*]} (apt-get install qemu-system-x86 qemu-utils mmdebstrap e2fsprogs)"
+}
+
+# Bump when build-image's customize step changes what goes into the base image.
+VM_RECIPE=1
+
+# Cache key: the package list, the sources, the recipe version, and the day of the Debian snapshot.
+# bookworm-updates/-security move daily; a day-old image is rebuilt (about 2 minutes, more on a
+# loaded machine), so a test never runs on a stale security fix for long.
+vm_cache_key() {
+        local day=${NFSWG_VM_SNAPSHOT_DAY:-$(date -u +%Y%m%d)}
+        local recipe
+        recipe=$(printf '%s\n' "${VM_PACKAGES[@]}" "$VM_SUITE" "$VM_MIRROR" "$VM_SECURITY_MIRROR" "$VM_RECIPE" |
+                 sha256sum | cut -c1-12)
+        printf '%s-%s\n' "$day" "$recipe"
+}
+
+vm_base_rootfs() {
+        local key dir
+        key=$(vm_cache_key)
+        dir=$VM_CACHE/base-$key
+        if [[ ! -e $dir/complete ]]; then
+                "$VM_DIR/build-image" >&2 || vm_die "building the base image"
+        fi
+        [[ -e $dir/complete ]] || vm_die "base image $dir missing after build"
+        printf '%s\n' "$dir/rootfs"
+}
+
+# The .deb from this tree: $NFSWG_DEB if given, else tests/package/run.sh (the packaging ring,
+# which leaves the .deb in $NFSWG_DEB_OUT), else dpkg-buildpackage on a copy of the tree.
+vm_build_deb() {
+        local out=${1:?out dir}
+        if [[ -n ${NFSWG_DEB:-} ]]; then
+                [[ -f $NFSWG_DEB ]] || vm_die "NFSWG_DEB=$NFSWG_DEB does not exist"
+                readlink -f "$NFSWG_DEB"
+                return
+        fi
+        rm -rf "$out/deb"
+        mkdir -p "$out/deb"
+        if [[ -f $VM_SRC/tests/package/run.sh ]]; then
+                vm_log "building the .deb with tests/package/run.sh"
+                NFSWG_DEB_OUT=$out/deb bash "$VM_SRC/tests/package/run.sh" >"$out/deb/build.log" 2>&1 ||
+                        { tail -n 40 "$out/deb/build.log" >&2; vm_die "tests/package/run.sh failed (log: $out/deb/build.log)"; }
+        elif [[ -d $VM_SRC/debian && -f $VM_SRC/debian/control ]]; then
+                vm_log "building the .deb with dpkg-buildpackage on a copy of the tree"
+                mkdir -p "$out/deb/src"
+                (cd "$VM_SRC" && tar --exclude='./build*' --exclude=./tests/vm/cache --exclude=./tests/vm/out \
+                        --exclude=./.git -cf - .) | tar -xf - -C "$out/deb/src"
+                (cd "$out/deb/src" && dpkg-buildpackage -us -uc -b) >"$out/deb/build.log" 2>&1 ||
+                        { tail -n 40 "$out/deb/build.log" >&2; vm_die "dpkg-buildpackage failed (log: $out/deb/build.log)"; }
+        else
+                vm_die "no way to build the .deb yet (no tests/package/run.sh, no debian/control); set NFSWG_DEB"
+        fi
+        local debs=("$out"/deb/nfswg_*.deb)
+        [[ -f ${debs[0]} ]] || vm_die "no nfswg_*.deb was produced in $out/deb"
+        readlink -f "${debs[0]}"
+}
+
+# Run a command inside ROOT, with /proc and /dev from a private mount namespace (nothing leaks to
+# the host's mount table, and it all goes away with the process).
+vm_chroot() {
+        local root=$1; shift
+        unshare --mount --propagation private --fork -- sh -c '
+                root=$1; shift
+                mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" &&
+                mount -t tmpfs tmpfs "$root/run" && exec chroot "$root" "$@"' sh "$root" "$@"
+}
+
+# vm_prepare_image DIR DEB [SCENARIO]: DIR/root.img, DIR/vmlinuz, DIR/initrd.img.
+vm_prepare_image() {
+        local dir=$1 deb=${2:-} scenario=${3:-$VM_DIR/scenario}
+        local base root
+        base=$(vm_base_rootfs) || exit 1
+        root=$dir/rootfs
+        rm -rf "$root"
+        mkdir -p "$dir"
+        vm_log "copying the cached base image"
+        # Never follow a mount point (a stray /proc under the cache once filled the disk).
+        ! grep -qF " $base/" /proc/self/mounts || vm_die "something is mounted under $base; unmount it first"
+        cp -a --one-file-system "$base" "$root"
+        if [[ -n $deb ]]; then
+                local depends
+                depends=$(dpkg-deb -f "$deb" Depends) || vm_die "cannot read $deb"
+                if [[ -n $depends ]]; then
+                        # Usually a no-op: the base image already has the runtime libraries.
+                        if ! vm_chroot "$root" apt-get satisfy -y -q --no-install-recommends "$depends" >"$dir/satisfy.log" 2>&1; then
+                                vm_log "the .deb needs packages outside the base image; fetching them"
+                                cp /etc/resolv.conf "$root/etc/resolv.conf"
+                                { vm_chroot "$root" apt-get update -q &&
+                                  vm_chroot "$root" apt-get satisfy -y -q --no-install-recommends "$depends"; } >>"$dir/satisfy.log" 2>&1 ||
+                                        { cat "$dir/satisfy.log" >&2; vm_die "cannot satisfy the .deb's dependencies: $depends"; }
+                                vm_chroot "$root" apt-get clean
+                                rm -rf "$root"/var/lib/apt/lists/* "$root/etc/resolv.conf"
+                        fi
+                fi
+                cp "$deb" "$root/root/"
+        fi
+        # A fixed machine id (mmdebstrap empties it on purpose): no first-boot handling, and both
+        # boots write the same persistent journal, so step 8 reads one story.
+        echo 6e667377677669726d6163680000000a >"$root/etc/machine-id"
+        install -D -m 0755 "$scenario" "$root/usr/local/lib/nfswg-vm/scenario"
+        vm_install_scenario_units "$root"
+        cp "$root"/boot/vmlinuz-* "$dir/vmlinuz"
+        cp "$root"/boot/initrd.img-* "$dir/initrd.img"
+        vm_log "making the ext4 root disk"
+        rm -f "$dir/root.img"
+        mke2fs -q -F -t ext4 -L nfswg-vm -d "$root" "$dir/root.img" 3G || vm_die "mke2fs"
+        rm -rf "$root"
+}
+
+# The scenario runs as a unit of the booted system. The mode and the boot number come on the
+# kernel command line (nfswg.vm=MODE), so one image serves the ring, the demo and benchmarks.
+vm_install_scenario_units() {
+        local root=$1
+        cat >"$root/etc/systemd/system/nfswg-vm-scenario.service" <<'EOF'
+# nfswg VM ring: runs tests/vm/scenario (installed as /usr/local/lib/nfswg-vm/scenario).
+[Unit]
+Description=nfswg end-to-end scenario
+ConditionKernelCommandLine=nfswg.vm
+After=basic.target
+
+[Service]
+Type=simple
+ExecStart=/usr/local/lib/nfswg-vm/scenario
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+        # The demo prints on the serial console before the login prompt shows.
+        cat >"$root/etc/systemd/system/nfswg-vm-demo.service" <<'EOF'
+# nfswg demo: runs tests/vm/scenario in demo mode, then hands the console to a root shell.
+[Unit]
+Description=nfswg demo
+ConditionKernelCommandLine=nfswg.vm=demo
+After=systemd-networkd.service nfs-server.service systemd-user-sessions.service
+Before=serial-getty@ttyS0.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/lib/nfswg-vm/scenario
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+
+[Install]
+WantedBy=multi-user.target
+EOF
+        ln -sf /etc/systemd/system/nfswg-vm-scenario.service \
+                "$root/etc/systemd/system/multi-user.target.wants/nfswg-vm-scenario.service"
+        ln -sf /etc/systemd/system/nfswg-vm-demo.service \
+                "$root/etc/systemd/system/multi-user.target.wants/nfswg-vm-demo.service"
+}
+
+VM_QEMU_PID=
+
+vm_kill_qemu() {
+        if [[ -n $VM_QEMU_PID ]] && kill -0 "$VM_QEMU_PID" 2>/dev/null; then
+                kill "$VM_QEMU_PID" 2>/dev/null
+                sleep 1
+                kill -9 "$VM_QEMU_PID" 2>/dev/null
+        fi
+        VM_QEMU_PID=
+}
+
+# vm_boot DIR N MODE [TIMEOUT_S]: boot once, unpack the results disk into DIR/boot-N.
+# Returns qemu's status (124 on timeout).
+vm_boot() {
+        local dir=$1 n=$2 mode=$3 limit=${4:-${NFSWG_VM_TIMEOUT:-1200}}
+        local res=$dir/boot-$n
+        rm -rf "$res"
+        mkdir -p "$res"
+        rm -f "$dir/results-$n.img"
+        truncate -s 512M "$dir/results-$n.img"
+        vm_log "boot $n ($mode): qemu under TCG, time limit ${limit}s, console in $dir/console-$n.log"
+        local start=$SECONDS rc=0
+        qemu-system-x86_64 -accel tcg -m 2048 -smp 2 \
+                -display none -monitor none -serial "file:$dir/console-$n.log" -no-reboot \
+                -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
+                -append "root=/dev/vda rw console=ttyS0 panic=-1 nfswg.vm=$mode nfswg.boot=$n" \
+                -drive "file=$dir/root.img,if=virtio,format=raw" \
+                -drive "file=$dir/results-$n.img,if=virtio,format=raw" \
+                -nic none </dev/null >"$dir/qemu-$n.log" 2>&1 &
+        VM_QEMU_PID=$!
+        # A hard limit that needs no help from the guest: a hang is a failure, never a stuck CI.
+        local waited=0
+        while kill -0 "$VM_QEMU_PID" 2>/dev/null; do
+                if ((SECONDS - start >= limit)); then
+                        vm_log "boot $n: time limit of ${limit}s reached, killing qemu"
+                        vm_kill_qemu
+                        rc=124
+                        break
+                fi
+                sleep 1
+                waited=$((waited + 1))
+        done
+        if ((rc == 0)); then
+                wait "$VM_QEMU_PID" || rc=$?
+        fi
+        VM_QEMU_PID=
+        echo $((SECONDS - start)) >"$dir/boot-$n.seconds"
+        vm_log "boot $n: qemu exited with $rc after $((SECONDS - start))s"
+        tar -xf "$dir/results-$n.img" -C "$res" 2>/dev/null || vm_log "boot $n: no results on the results disk"
+        return $rc
+}

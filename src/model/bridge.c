@@ -211,21 +211,23 @@ static void finish_peers(LoadContext *ctx) {
                         PEER_ERROR("[Peer] %s needs PublicKey= (32 bytes of base64, from `wg pubkey`).", p->name);
                 if (p->n_addresses == 0)
                         PEER_ERROR("[Peer] %s needs Address= (its tunnel address, e.g. 10.8.0.2/32).", p->name);
+#define ADDRESS_ERROR(...) (ctx->errors++, log_conf_error(p->address_source, p->address_line, __VA_ARGS__))
                 for (size_t a = 0; a < p->n_addresses; a++) {
                         IpPrefix *pa = &p->addresses[a];
                         /* A peer's tunnel address is one host: exports and firewall sets name it. */
                         if (pa->prefixlen != ip_family_bits(pa->family))
-                                PEER_ERROR("[Peer] %s: Address= %s must be a single address (/%u).", p->name,
+                                ADDRESS_ERROR("[Peer] %s: Address= %s must be a single address (/%u).", p->name,
                                            ip_prefix_format(pa, buf), ip_family_bits(pa->family));
                         else if (!address_in_bridge(b, pa))
-                                PEER_ERROR("[Peer] %s: Address= %s is outside the bridge's networks (Address= in [Bridge]).",
+                                ADDRESS_ERROR("[Peer] %s: Address= %s is outside the bridge's networks (Address= in [Bridge]).",
                                            p->name, ip_prefix_format(pa, buf));
                         for (size_t k = 0; k < b->n_addresses; k++)
                                 if (b->addresses[k].family == pa->family &&
                                     memcmp(&b->addresses[k].addr, &pa->addr, ip_family_bits(pa->family) / 8) == 0)
-                                        PEER_ERROR("[Peer] %s: Address= %s is the bridge's own address.", p->name,
+                                        ADDRESS_ERROR("[Peer] %s: Address= %s is the bridge's own address.", p->name,
                                                    ip_prefix_format(pa, buf));
                 }
+#undef ADDRESS_ERROR
                 if (b->mode != BRIDGE_MODE_RELAY && p->n_allowed_ips > 0)
                         PEER_ERROR("[Peer] %s: AllowedIPs= (networks behind a peer) is for Mode=relay only.", p->name);
 
@@ -267,7 +269,7 @@ static void finish_exports(LoadContext *ctx) {
                         x->all_peers = true; /* DESIGN.md: Peers=* unless restricted */
                 STRV_FOREACH(n, x->peers)
                         if (!bridge_find_peer(b, *n))
-                                EXPORT_ERROR("[Export] %s: Peers= names '%s', which no [Peer] defines.", x->path, *n);
+                                ctx->errors++, log_conf_error(x->source, x->peers_line,"[Export] %s: Peers= names '%s', which no [Peer] defines.", x->path, *n);
                 for (size_t j = 0; j < i; j++)
                         if (b->exports[j].path && streq(b->exports[j].path, x->path))
                                 EXPORT_ERROR("[Export] Path=%s is already exported at %s:%u.", x->path,

@@ -78,6 +78,8 @@ typedef struct Peer {
         size_t n_endpoints;
         const char *source; /* file and line of its [Peer] section, for messages */
         unsigned line;
+        const char *address_source; /* where Address= was last set */
+        unsigned address_line;
 } Peer;
 
 typedef struct Export {
@@ -91,6 +93,7 @@ typedef struct Export {
         uint32_t anon_gid;
         const char *source;
         unsigned line;
+        unsigned peers_line; /* where Peers= was last set (0: not set) */
 } Export;
 
 typedef struct Forward {

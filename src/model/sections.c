@@ -351,6 +351,7 @@ static int export_peer_item(LoadContext *ctx, void *t, const ConfEntry *e, const
 
 static int export_peers(LoadContext *ctx, void *t, const ConfEntry *e) {
         Export *x = t;
+        x->peers_line = e->line;
         if (isempty(e->value)) {
                 x->peers = strv_free(x->peers);
                 x->all_peers = false;
@@ -419,6 +420,8 @@ static int peer_address_item(LoadContext *ctx, void *t, const ConfEntry *e, cons
 
 static int peer_address(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
+        p->address_source = ctx->file;
+        p->address_line = e->line;
         if (isempty(e->value)) {
                 free(p->addresses);
                 p->addresses = NULL;

@@ -188,7 +188,7 @@ static void test_peer_rejections(void **state) {
             "PublicKey= is not 32 bytes");
         BAD("[Peer]\nName=a\nAddress=10.8.0.2/32\n", "t.conf:3: [Peer] a needs PublicKey=");
         BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\n", "[Peer] a needs Address=");
-        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.9.0.2/32\n", "Address= 10.9.0.2/32 is outside the bridge's networks");
+        BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.9.0.2/32\n", "t.conf:6: [Peer] a: Address= 10.9.0.2/32 is outside the bridge's networks");
         BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.0/30\n", "must be a single address (/32)");
         BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.1/32\n", "is the bridge's own address");
         BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n[Peer]\nName=a\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\n",
@@ -215,7 +215,7 @@ static void test_export_rejections(void **state) {
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/../etc\n", "t.conf:4: Path=");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x/\n", "t.conf:4: Path=");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv//x\n", "t.conf:4: Path=");
-        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nPeers=ghost\n", "t.conf:3: [Export] /srv: Peers= names 'ghost'");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nPeers=ghost\n", "t.conf:5: [Export] /srv: Peers= names 'ghost'");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nPeers=a(rw)\n", "t.conf:5: Peers= 'a(rw)' is not a peer name");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nSquash=some\n", "t.conf:5: Squash= must be root, all or none");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv\nReadOnly=maybe\n", "t.conf:5: ReadOnly= must be a boolean");

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define _cleanup_(f) __attribute__((cleanup(f)))

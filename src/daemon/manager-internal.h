@@ -16,3 +16,6 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
 /* One PeerWatch per peer of m->bridge, keeping the state of peers with the same name and key in
  * old (laid out for old_bridge). */
 void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_bridge);
+/* nas and relay: per-interface forwarding on the tunnel and on every interface a [Forward] leads
+ * to (the route to To=, or @OTHER's tunnel), originals kept in m->sysctls for the stop. */
+int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b);

@@ -241,6 +241,73 @@ void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_br
         m->n_watches = n;
 }
 
+/* ---- Forwarding (nas, relay) ---- */
+
+static int forwarding_enable_on(Manager *m, const char *ifname, int family) {
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "net/%s/conf/%s/forwarding", family == AF_INET6 ? "ipv6" : "ipv4", ifname) < 0)
+                return log_oom();
+        int r = sysctl_set(&m->sysctls, name, "1");
+        if (r < 0)
+                return log_error_errno(r, "Cannot enable forwarding on %s (%s): %m", ifname, name);
+        log_debug("Forwarding enabled: %s", name);
+        return 0;
+}
+
+/* ip-sysctl.rst: IPv4 forwards a packet when the interface it came in on has conf/IFACE/forwarding
+ * set, so the tunnel (requests) and the LAN side (answers) need it, and nothing else does. The
+ * host-wide switch (networkd's IPForward=, on Debian 12 for the whole host and never off again)
+ * stays as the administrator left it. IPv6 has no per-interface switch for forwarding itself
+ * before Linux 6.17 (force_forwarding): there conf/IFACE/forwarding only changes the host/router
+ * behaviour, and IPv6 forwarding also needs net.ipv6.conf.all.forwarding=1 from the administrator. */
+int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b) {
+        int r;
+
+        if ((b->mode != BRIDGE_MODE_NAS && b->mode != BRIDGE_MODE_RELAY) || b->n_forwards == 0)
+                return 0;
+
+        for (int pass = 0; pass < 2; pass++) {
+                int family = pass == 0 ? AF_INET : AF_INET6;
+                bool any = false;
+                for (size_t i = 0; i < b->n_forwards; i++) {
+                        const Forward *f = &b->forwards[i];
+                        char ifname[IF_NAMESIZE] = "";
+
+                        if (f->to_bridge) {
+                                const Bridge *o = host_find_bridge(h, f->to_bridge);
+                                if (!o)
+                                        continue;
+                                snprintf(ifname, sizeof ifname, "%s", o->interface);
+                        } else {
+                                int oif = 0;
+                                char buf[IP_PREFIX_STRLEN];
+                                if (f->to.family != family)
+                                        continue;
+                                r = rtnl_route_oif(&f->to, &oif);
+                                if (r < 0 || !if_indextoname((unsigned) oif, ifname)) {
+                                        log_warning_errno(r < 0 ? r : errno, "%s:%u: no route to [Forward] To=%s (%m); "
+                                                          "not forwarding there until the next reload.", f->source,
+                                                          f->line, ip_prefix_format(&f->to, buf));
+                                        continue;
+                                }
+                        }
+                        /* Another bridge's interface that does not exist yet: its own daemon sets it. */
+                        if (if_nametoindex(ifname) == 0)
+                                continue;
+                        r = forwarding_enable_on(m, ifname, family);
+                        if (r < 0)
+                                return r;
+                        any = true;
+                }
+                if (any) {
+                        r = forwarding_enable_on(m, b->interface, family);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 /* ---- Start ---------------------------------------------------------------------------------- */
 
 int manager_start(Manager *m) {
@@ -290,6 +357,10 @@ int manager_start(Manager *m) {
                 return r;
 
         r = manager_sync_device(m, b, m->private_key, NULL);
+        if (r < 0)
+                return r;
+
+        r = manager_enable_forwarding(m, m->host, b);
         if (r < 0)
                 return r;
 

@@ -116,6 +116,8 @@ int manager_reload(Manager *m) {
         failed = failed || r < 0;
 
         failed = manager_sync_device(m, b, key, NULL) < 0 || failed;
+        /* New [Forward]s get forwarding now; ones that went away keep it until the stop restores all. */
+        failed = manager_enable_forwarding(m, h, b) < 0 || failed;
 
         r = reload_nft(m, h, b, &plan);
         m->nft_dirty = r < 0;

@@ -214,3 +214,43 @@ int rtnl_link_delete(int ifindex) {
         r = rtnl_talk(nl, nlh, NULL, NULL);
         return r == -ENODEV ? 0 : r;
 }
+
+static int route_attr_cb(const struct nlattr *attr, void *data) {
+        const struct nlattr **tb = data;
+        if (mnl_attr_type_valid(attr, RTA_MAX) > 0)
+                tb[mnl_attr_get_type(attr)] = attr;
+        return MNL_CB_OK;
+}
+
+static int route_oif_cb(const struct nlmsghdr *nlh, void *data) {
+        const struct nlattr *tb[RTA_MAX + 1] = {};
+        if (nlh->nlmsg_type != RTM_NEWROUTE)
+                return MNL_CB_OK;
+        mnl_attr_parse(nlh, sizeof(struct rtmsg), route_attr_cb, tb);
+        if (tb[RTA_OIF])
+                *(int *) data = (int) mnl_attr_get_u32(tb[RTA_OIF]);
+        /* The answer to a RTM_GETROUTE without NLM_F_DUMP is one message and no ACK. */
+        return MNL_CB_STOP;
+}
+
+int rtnl_route_oif(const IpPrefix *dst, int *ret_ifindex) {
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        IpPrefix net = ip_prefix_network(dst);
+        int oif = 0, r = rtnl_open(&nl);
+        if (r < 0)
+                return r;
+
+        struct nlmsghdr *nlh = rtnl_request(buf, RTM_GETROUTE, 0);
+        struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+        rtm->rtm_family = (uint8_t) net.family;
+        rtm->rtm_dst_len = (uint8_t) ip_family_bits(net.family);
+        mnl_attr_put(nlh, RTA_DST, ip_family_bits(net.family) / 8, &net.addr);
+        r = rtnl_talk(nl, nlh, route_oif_cb, &oif);
+        if (r < 0)
+                return r;
+        if (oif <= 0)
+                return -ENETUNREACH;
+        *ret_ifindex = oif;
+        return 0;
+}

@@ -21,3 +21,6 @@ int rtnl_address_sync(int ifindex, const IpPrefix *addrs, size_t n);
 int rtnl_address_remove(int ifindex, const IpPrefix *addrs, size_t n);
 /* RTM_DELLINK; a link that is gone already is success. */
 int rtnl_link_delete(int ifindex);
+/* The interface the kernel would send a packet to dst's network address out of (RTM_GETROUTE,
+ * as `ip route get`). -ENETUNREACH without a route. */
+int rtnl_route_oif(const IpPrefix *dst, int *ret_ifindex);

@@ -143,17 +143,20 @@ int render_daemon(const Host *h, const Bridge *b, RenderList *out) {
         int r;
 
         /* systemd.network(5): 0640 root:systemd-network, as networkd reads them and they name key
-         * files (DESIGN.md). */
-        if (asprintf(&path, NETWORKD_DIR "/50-nfswg-%s.netdev", b->name) < 0)
-                return -ENOMEM;
-        r = render_add(out, path, emit_netdev(b), RENDER_FILE, 0640, true);
-        if (r < 0)
-                return r;
-        if (asprintf(&path, NETWORKD_DIR "/50-nfswg-%s.network", b->name) < 0)
-                return -ENOMEM;
-        r = render_add(out, path, emit_network(h, b), RENDER_FILE, 0640, true);
-        if (r < 0)
-                return r;
+         * files (DESIGN.md). With Backend=userspace wireguard-go owns the device and the daemon
+         * sets its addresses itself: networkd must not try to create a kernel device of the name. */
+        if (b->backend == BACKEND_KERNEL) {
+                if (asprintf(&path, NETWORKD_DIR "/50-nfswg-%s.netdev", b->name) < 0)
+                        return -ENOMEM;
+                r = render_add(out, path, emit_netdev(b), RENDER_FILE, 0640, true);
+                if (r < 0)
+                        return r;
+                if (asprintf(&path, NETWORKD_DIR "/50-nfswg-%s.network", b->name) < 0)
+                        return -ENOMEM;
+                r = render_add(out, path, emit_network(h, b), RENDER_FILE, 0640, true);
+                if (r < 0)
+                        return r;
+        }
 
         if (b->n_exports > 0) {
                 if (asprintf(&path, EXPORTS_DIR "/nfswg-%s.exports", b->name) < 0)

@@ -130,6 +130,22 @@ static void test_render_all(void **state) {
                 assert_true(l.files[i].path[0] == '/');
 }
 
+static void test_render_daemon_userspace_has_no_networkd_files(void **state) {
+        Fixture f;
+        fixture_init(&f);
+        RenderList l = {};
+        assert_int_equal(render_daemon(&f.h, &f.server, &l), 0);
+        assert_non_null(find(&l, "/run/systemd/network/50-nfswg-bridge.netdev"));
+        render_list_done(&l);
+
+        f.server.backend = BACKEND_USERSPACE;
+        assert_int_equal(render_daemon(&f.h, &f.server, &l), 0);
+        assert_null(find(&l, "/run/systemd/network/50-nfswg-bridge.netdev"));
+        assert_null(find(&l, "/run/systemd/network/50-nfswg-bridge.network"));
+        assert_non_null(find(&l, "/etc/exports.d/nfswg-bridge.exports"));
+        render_list_done(&l);
+}
+
 static void test_render_write(void **state) {
         Fixture f;
         fixture_init(&f);
@@ -189,6 +205,7 @@ int main(void) {
                 cmocka_unit_test(test_render_generator),
                 cmocka_unit_test(test_render_generator_no_nfs_server),
                 cmocka_unit_test(test_render_all),
+                cmocka_unit_test(test_render_daemon_userspace_has_no_networkd_files),
                 cmocka_unit_test(test_render_write),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,9 +7,15 @@
 #include <cmocka.h>
 #include <syslog.h>
 
-#include "daemon/event.c"
-#include "daemon/peer-watch.c"
-#include "daemon/reload-plan.c"
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/event.h"
+#include "shared/macro.h"
+#include "shared/log.h"
+#include "shared/message-id.h"
+#include "daemon/peer-watch.h"
+#include "daemon/reload-plan.h"
 
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="

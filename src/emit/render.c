@@ -111,6 +111,20 @@ int render_generator(const Host *h, RenderList *out) {
                 r = render_add_symlink(out, "multi-user.target.wants", name, NFSWG_UNITDIR "/nfswg@.service");
                 if (r < 0)
                         return r;
+                /* `systemctl start nfswg.target` starts every configured bridge. */
+                r = render_add_symlink(out, "nfswg.target.wants", name, NFSWG_UNITDIR "/nfswg@.service");
+                if (r < 0)
+                        return r;
+                /* A bridge that exports pulls in the NFS server; the template cannot say so itself,
+                 * since a client-mode bridge must not start nfsd. */
+                if (bridge_serves_nfs(b)) {
+                        _cleanup_free_ char *wants = NULL;
+                        if (asprintf(&wants, "%s.wants", name) < 0)
+                                return -ENOMEM;
+                        r = render_add_symlink(out, wants, "nfs-server.service", NFSWG_UNITDIR "/nfs-server.service");
+                        if (r < 0)
+                                return r;
+                }
 
                 if (b->mode == BRIDGE_MODE_CLIENT) {
                         r = render_mounts(b, out);

@@ -69,6 +69,9 @@ static void test_render_generator(void **state) {
         static const char *const expected[] = {
                 "multi-user.target.wants/nfswg@bridge.service",
                 "multi-user.target.wants/nfswg@office.service",
+                "nfswg.target.wants/nfswg@bridge.service",
+                "nfswg.target.wants/nfswg@office.service",
+                "nfswg@bridge.service.wants/nfs-server.service",
                 "mnt-nfswg.mount",
                 "mnt-nfswg.automount",
                 "remote-fs.target.wants/mnt-nfswg.automount",
@@ -87,6 +90,10 @@ static void test_render_generator(void **state) {
         const RenderFile *r = find(&l, "multi-user.target.wants/nfswg@bridge.service");
         assert_int_equal(r->kind, RENDER_SYMLINK);
         assert_string_equal(r->content, "/lib/systemd/system/nfswg@.service");
+        /* the exporting bridge pulls in nfsd, the client-mode one does not */
+        r = find(&l, "nfswg@bridge.service.wants/nfs-server.service");
+        assert_string_equal(r->content, "/lib/systemd/system/nfs-server.service");
+        assert_null(find(&l, "nfswg@office.service.wants/nfs-server.service"));
         r = find(&l, "remote-fs.target.wants/mnt-nfswg.automount");
         assert_string_equal(r->content, "../mnt-nfswg.automount");
         /* Automount=no: no .automount, the .mount itself is wanted */

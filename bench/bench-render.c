@@ -4,13 +4,52 @@
  *   nfswg-bench-render ROOT OUTDIR RUNS
  *
  * RUNS times (fewer when $NFSWG_BENCH_BUDGET_SEC, default 5, is spent): host_load(ROOT) (read + validate ROOT/etc/nfswg), render_all() (every emitter) and
- * render_list_write() under OUTDIR (atomic writes, as `nfswg render --root`). Prints KEY=VALUE
- * lines (microseconds) and the peak RSS of the process. Exit 0 success, 1 failure, 2 usage. */
+ * render_list_write() under OUTDIR (atomic writes, as `nfswg render --root`). Then, as a floor for
+ * the first, the same number of times: only open + read + close of every input file. Prints
+ * KEY=VALUE lines (microseconds) and the peak RSS of the process. Exit 0 success, 1 failure, 2 usage. */
+#include <dirent.h>
+#include <fcntl.h>
+
 #include "bench.h"
 #include "emit/render.h"
 #include "model/bridge.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+
+/* The floor under host_load() with one drop-in per peer: open, read and close every file of
+ * ROOT/etc/nfswg and its *.conf.d directories, nothing else. Returns the number of files. */
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+static size_t read_all_files(const char *dir, bool descend) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+        char buf[8192];
+
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                _cleanup_free_ char *path = NULL;
+                if (de->d_name[0] == '.' || l <= 5)
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        return n;
+                if (streq(de->d_name + l - 5, ".conf")) {
+                        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        while (read(fd, buf, sizeof buf) > 0)
+                                ;
+                        n++;
+                } else if (descend && l > 7 && streq(de->d_name + l - 7, ".conf.d"))
+                        n += read_all_files(path, false);
+        }
+        return n;
+}
 
 int main(int argc, char **argv) {
         BenchSamples load = {}, render = {}, write = {}, total = {};
@@ -58,7 +97,19 @@ int main(int argc, char **argv) {
                         bytes += strlen(l.files[j].content);
         }
 
-        printf("peers=%zu\nruns=%d\nfiles=%zu\nbytes=%zu\n", peers, done, files, bytes);
+        BenchSamples floor = {};
+        _cleanup_free_ char *etc = NULL;
+        size_t n_inputs = 0;
+        if (asprintf(&etc, "%s/etc/nfswg", argv[1]) < 0)
+                return log_oom(), 1;
+        for (int i = 0; i < done; i++) {
+                uint64_t t0 = bench_now_ns();
+                n_inputs = read_all_files(etc, true);
+                bench_add(&floor, bench_since_us(t0));
+        }
+
+        printf("peers=%zu\nruns=%d\ninput_files=%zu\nfiles=%zu\nbytes=%zu\n", peers, done, n_inputs, files, bytes);
+        bench_report("read_floor", &floor);
         bench_report("load", &load);
         bench_report("render", &render);
         bench_report("write", &write);

@@ -495,36 +495,40 @@ static int bridge_load_files(const char *name, const char *main_path, const char
                 return -EINVAL;
         }
 
-        _cleanup_strv_free_ char **paths = NULL;
-        if (strv_extend(&paths, main_path) < 0)
-                return log_oom();
-        if (dropin_dir) {
-                struct dirent **entries = NULL;
-                int n = scandir(dropin_dir, &entries, NULL, alphasort);
-                for (int i = 0; i < n; i++) {
-                        const char *d = entries[i]->d_name;
-                        size_t l = strlen(d);
-                        if (d[0] != '.' && l > 5 && streq(d + l - 5, ".conf")) {
-                                char *p;
-                                if (asprintf(&p, "%s/%s", dropin_dir, d) < 0 || strv_push(&paths, p) < 0)
-                                        r = -ENOMEM;
-                        }
-                        free(entries[i]);
+        struct dirent **entries = NULL;
+        int n_entries = dropin_dir ? scandir(dropin_dir, &entries, NULL, alphasort) : 0;
+        _cleanup_strv_free_ char **paths = calloc((size_t) MAX(n_entries, 0) + 2, sizeof(char *));
+        size_t n_paths = 0;
+        if (paths && !(paths[n_paths++] = strdup(main_path)))
+                r = -ENOMEM;
+        for (int i = 0; i < n_entries; i++) {
+                const char *d = entries[i]->d_name;
+                size_t l = strlen(d);
+                if (paths && r >= 0 && d[0] != '.' && l > 5 && streq(d + l - 5, ".conf") &&
+                    asprintf(&paths[n_paths++], "%s/%s", dropin_dir, d) < 0) {
+                        paths[--n_paths] = NULL;
+                        r = -ENOMEM;
                 }
-                free(entries);
-                if (r < 0)
-                        return log_oom();
+                free(entries[i]);
         }
+        free(entries);
+        if (!paths || r < 0)
+                return log_oom();
 
-        STRV_FOREACH(p, paths) {
+        /* The lists are built once: with one drop-in per peer, 10 000 files. */
+        b->sources = calloc(n_paths + 1, sizeof(char *));
+        if (!b->sources)
+                return log_oom();
+        for (size_t i = 0; i < n_paths; i++) {
+                const char *p = paths[i];
                 _cleanup_(conf_file_freep) ConfFile *f = NULL;
-                if (strv_extend(&b->sources, *p) < 0)
+                if (!(b->sources[i] = strdup(p)))
                         return log_oom();
-                ctx.file = b->sources[strv_length(b->sources) - 1];
-                if (text && p == paths)
-                        r = conf_parse_string(*p, text, &f);
+                ctx.file = b->sources[i];
+                if (text && i == 0)
+                        r = conf_parse_string(p, text, &f);
                 else
-                        r = conf_parse_file(*p, &f);
+                        r = conf_parse_file(p, &f);
                 if (r == -ENOMEM)
                         return log_oom();
                 if (r < 0)

@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: MIT */
+#include <malloc.h>
+
 #include "shared/macro.h"
 
 void *array_push(void *array_ptr, size_t *n, size_t size) {
         void **a = array_ptr;
-        char *p = realloc(*a, (*n + 1) * size);
-        if (!p)
-                return NULL;
-        *a = p;
+        char *p = *a;
+        /* Grow geometrically, so n pushes cost O(n): a 10 000-peer bridge is 10 000 pushes. The
+         * capacity is what the allocator really gave us, so arrays from malloc/calloc mix fine. */
+        size_t capacity = p ? malloc_usable_size(p) / size : 0;
+        if (*n + 1 > capacity) {
+                size_t want = MAX(*n * 2, (size_t) 4);
+                p = realloc(p, want * size);
+                if (!p)
+                        return NULL;
+                *a = p;
+        }
         memset(p + *n * size, 0, size);
         return p + (*n)++ * size;
 }

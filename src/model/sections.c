@@ -4,20 +4,11 @@
 #include <ctype.h>
 #include <stdarg.h>
 
-#include "model/load-context.h"
+#include "model/values.h"
 #include "shared/ipaddr.h"
 #include "shared/key.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
-
-void log_conf_error(const char *file, unsigned line, const char *fmt, ...) {
-        char msg[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        log_error("%s:%u: %s", file, line, msg);
-}
 
 typedef enum SectionKind {
         SECTION_BRIDGE,
@@ -44,141 +35,6 @@ typedef struct KeyDef {
         KeyParser parse;
         bool list; /* repeatable: values append, an empty assignment resets */
 } KeyDef;
-
-/* ---- value helpers ---- */
-
-static int set_string(LoadContext *ctx, char **field, const ConfEntry *e, bool (*valid)(const char *),
-                      const char *what) {
-        if (isempty(e->value)) {
-                free(*field);
-                *field = NULL;
-                return 0;
-        }
-        if (!valid(e->value))
-                return conf_error(ctx, e->line, "%s= %s.", e->key, what), 0;
-        char *v = strdup(e->value);
-        if (!v)
-                return -ENOMEM;
-        free(*field);
-        *field = v;
-        return 0;
-}
-
-static int set_path(LoadContext *ctx, char **field, const ConfEntry *e) {
-        return set_string(ctx, field, e, path_is_safe,
-                          "must be an absolute, normalised path of letters, digits and /_.+@:%- only "
-                          "(no \"..\", whitespace, quotes or backslashes)");
-}
-
-static int set_bool(LoadContext *ctx, bool *field, bool dflt, const ConfEntry *e) {
-        if (isempty(e->value)) {
-                *field = dflt;
-                return 0;
-        }
-        if (parse_boolean(e->value, field) < 0)
-                conf_error(ctx, e->line, "%s= must be a boolean (yes/no), not '%s'.", e->key, e->value);
-        return 0;
-}
-
-static int set_port(LoadContext *ctx, uint16_t *field, uint16_t dflt, const ConfEntry *e) {
-        if (isempty(e->value)) {
-                *field = dflt;
-                return 0;
-        }
-        if (parse_port(e->value, field) < 0)
-                conf_error(ctx, e->line, "%s= must be a port number between 1 and 65535.", e->key);
-        return 0;
-}
-
-static int set_unsigned(LoadContext *ctx, unsigned *field, unsigned dflt, unsigned min, unsigned max,
-                        const ConfEntry *e) {
-        if (isempty(e->value)) {
-                *field = dflt;
-                return 0;
-        }
-        if (parse_unsigned(e->value, min, max, field) < 0)
-                conf_error(ctx, e->line, "%s= must be a number between %u and %u.", e->key, min, max);
-        return 0;
-}
-
-static int set_key(LoadContext *ctx, WgKey key, bool *set, const ConfEntry *e) {
-        if (isempty(e->value)) {
-                wg_key_wipe(key);
-                *set = false;
-                return 0;
-        }
-        if (wg_key_from_base64(key, e->value) < 0)
-                return conf_error(ctx, e->line, "%s= is not 32 bytes of base64.", e->key), 0;
-        *set = true;
-        return 0;
-}
-
-/* Splits a list value at whitespace. */
-typedef int (*ItemParser)(LoadContext *ctx, void *target, const ConfEntry *e, const char *item);
-
-static int for_each_item(LoadContext *ctx, void *target, const ConfEntry *e, ItemParser f) {
-        _cleanup_free_ char *copy = strdup(e->value);
-        if (!copy)
-                return -ENOMEM;
-        char *save = NULL;
-        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-                int r = f(ctx, target, e, w);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int push_prefix(LoadContext *ctx, IpPrefix **arr, size_t *n, const ConfEntry *e, const char *item,
-                       bool allow_bare, bool network) {
-        IpPrefix p;
-        if (ip_prefix_parse(item, allow_bare, &p) < 0)
-                return conf_error(ctx, e->line, "%s= '%s' is not an IPv4 or IPv6 address%s.", e->key, item,
-                                  allow_bare ? "" : " with a prefix length (ADDRESS/LENGTH)"),
-                       0;
-        if (network) {
-                IpPrefix net = ip_prefix_network(&p);
-                if (!ip_prefix_equal(&net, &p)) {
-                        char buf[IP_PREFIX_STRLEN];
-                        return conf_error(ctx, e->line, "%s= '%s' has host bits set; the network is %s.", e->key,
-                                          item, ip_prefix_format(&net, buf)),
-                               0;
-                }
-        }
-        IpPrefix *slot = ARRAY_PUSH(*arr, *n);
-        if (!slot)
-                return -ENOMEM;
-        *slot = p;
-        return 0;
-}
-
-static int push_endpoint(LoadContext *ctx, Endpoint **arr, size_t *n, const ConfEntry *e, const char *item) {
-        char *host;
-        uint16_t port;
-        int r = parse_endpoint(item, &host, &port);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return conf_error(ctx, e->line, "%s= '%s' is not HOST:PORT (a DNS name or address, IPv6 in brackets).",
-                                  e->key, item),
-                       0;
-        Endpoint *slot = ARRAY_PUSH(*arr, *n);
-        if (!slot) {
-                free(host);
-                return -ENOMEM;
-        }
-        slot->host = host;
-        slot->port = port;
-        return 0;
-}
-
-static void endpoints_free(Endpoint **arr, size_t *n) {
-        for (size_t i = 0; i < *n; i++)
-                free((*arr)[i].host);
-        free(*arr);
-        *arr = NULL;
-        *n = 0;
-}
 
 /* ---- [Bridge] ---- */
 
@@ -214,20 +70,9 @@ static int bridge_interface(LoadContext *ctx, void *t, const ConfEntry *e) {
                           "must be 1 to 15 characters of A-Z a-z 0-9 _ . -");
 }
 
-static int bridge_address_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Bridge *b = t;
-        return push_prefix(ctx, &b->addresses, &b->n_addresses, e, item, false, false);
-}
-
 static int bridge_address(LoadContext *ctx, void *t, const ConfEntry *e) {
         Bridge *b = t;
-        if (isempty(e->value)) {
-                free(b->addresses);
-                b->addresses = NULL;
-                b->n_addresses = 0;
-                return 0;
-        }
-        return for_each_item(ctx, t, e, bridge_address_item);
+        return set_prefix_list(ctx, &b->addresses, &b->n_addresses, e, false, false);
 }
 
 static int bridge_listen_port(LoadContext *ctx, void *t, const ConfEntry *e) {
@@ -381,19 +226,6 @@ static int export_insecure(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_bool(ctx, &((Export *) t)->insecure, false, e);
 }
 
-static int set_id(LoadContext *ctx, uint32_t *field, const ConfEntry *e) {
-        unsigned v;
-        if (isempty(e->value)) {
-                *field = DEFAULT_ANON_ID;
-                return 0;
-        }
-        /* (uid_t) -1 is "no id" for the kernel. */
-        if (parse_unsigned(e->value, 0, 4294967294u, &v) < 0)
-                return conf_error(ctx, e->line, "%s= must be a numeric id between 0 and 4294967294.", e->key), 0;
-        *field = v;
-        return 0;
-}
-
 static int export_anon_uid(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_id(ctx, &((Export *) t)->anon_uid, e);
 }
@@ -413,38 +245,16 @@ static int peer_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_key(ctx, p->public_key, &p->public_key_set, e);
 }
 
-static int peer_address_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Peer *p = t;
-        return push_prefix(ctx, &p->addresses, &p->n_addresses, e, item, true, false);
-}
-
 static int peer_address(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
         p->address_source = ctx->file;
         p->address_line = e->line;
-        if (isempty(e->value)) {
-                free(p->addresses);
-                p->addresses = NULL;
-                p->n_addresses = 0;
-                return 0;
-        }
-        return for_each_item(ctx, t, e, peer_address_item);
-}
-
-static int peer_allowed_ips_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Peer *p = t;
-        return push_prefix(ctx, &p->allowed_ips, &p->n_allowed_ips, e, item, true, true);
+        return set_prefix_list(ctx, &p->addresses, &p->n_addresses, e, true, false);
 }
 
 static int peer_allowed_ips(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
-        if (isempty(e->value)) {
-                free(p->allowed_ips);
-                p->allowed_ips = NULL;
-                p->n_allowed_ips = 0;
-                return 0;
-        }
-        return for_each_item(ctx, t, e, peer_allowed_ips_item);
+        return set_prefix_list(ctx, &p->allowed_ips, &p->n_allowed_ips, e, true, true);
 }
 
 static int peer_psk_file(LoadContext *ctx, void *t, const ConfEntry *e) {
@@ -455,18 +265,9 @@ static int peer_keepalive(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_unsigned(ctx, &((Peer *) t)->persistent_keepalive, 0, 0, 65535, e);
 }
 
-static int peer_endpoint_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Peer *p = t;
-        return push_endpoint(ctx, &p->endpoints, &p->n_endpoints, e, item);
-}
-
 static int peer_endpoint(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
-        if (isempty(e->value)) {
-                endpoints_free(&p->endpoints, &p->n_endpoints);
-                return 0;
-        }
-        return for_each_item(ctx, t, e, peer_endpoint_item);
+        return set_endpoint_list(ctx, &p->endpoints, &p->n_endpoints, e);
 }
 
 /* ---- [Forward] ---- */
@@ -538,34 +339,14 @@ static int server_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_key(ctx, s->public_key, &s->set, e);
 }
 
-static int server_endpoint_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Server *s = t;
-        return push_endpoint(ctx, &s->endpoints, &s->n_endpoints, e, item);
-}
-
 static int server_endpoint(LoadContext *ctx, void *t, const ConfEntry *e) {
-        Server *s = t;
-        if (isempty(e->value)) {
-                endpoints_free(&s->endpoints, &s->n_endpoints);
-                return 0;
-        }
-        return for_each_item(ctx, t, e, server_endpoint_item);
-}
-
-static int server_allowed_ips_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
-        Server *s = t;
-        return push_prefix(ctx, &s->allowed_ips, &s->n_allowed_ips, e, item, true, true);
+        Server *v = t;
+        return set_endpoint_list(ctx, &v->endpoints, &v->n_endpoints, e);
 }
 
 static int server_allowed_ips(LoadContext *ctx, void *t, const ConfEntry *e) {
-        Server *s = t;
-        if (isempty(e->value)) {
-                free(s->allowed_ips);
-                s->allowed_ips = NULL;
-                s->n_allowed_ips = 0;
-                return 0;
-        }
-        return for_each_item(ctx, t, e, server_allowed_ips_item);
+        Server *v = t;
+        return set_prefix_list(ctx, &v->allowed_ips, &v->n_allowed_ips, e, true, true);
 }
 
 static int server_keepalive(LoadContext *ctx, void *t, const ConfEntry *e) {

@@ -11,11 +11,6 @@
  * (0640 root:systemd-network, as the daemon creates it: systemd.netdev(5) PrivateKeyFile= must be
  * readable by networkd) and the peers' client configs (0600 root). */
 
-/* Creates path with content unless it exists: a temporary file (mode and owner set before the first
- * byte), fsync, then link(2) into place, which fails with -EEXIST rather than replace a file another
- * process made meanwhile. uid/gid (uid_t) -1 leave ownership alone. */
-int file_create_new(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid);
-
 /* The group that may read key files: systemd-network when it exists and we may hand files to it
  * (root), else (gid_t) -1. */
 gid_t key_file_gid(void);
@@ -27,8 +22,7 @@ int state_dir_ensure(const CliContext *ctx, const char *bridge, const char *sub,
 /* The bridge's public key from ROOT + private_key_file, creating the private key first when the file
  * is missing (the daemon would on its first start; the client config needs the public key now).
  * *ret_created tells whether it was made. Never overwrites. Logs errors. */
-int server_key_ensure(const CliContext *ctx, const char *bridge, const char *private_key_file, WgKey ret_public,
-                      bool *ret_created);
+int server_key_ensure(const CliContext *ctx, const char *private_key_file, WgKey ret_public, bool *ret_created);
 
 /* Only reads: -ENOENT when the key does not exist yet. Logs nothing. */
 int server_public_key_read(const CliContext *ctx, const char *private_key_file, WgKey ret_public);

@@ -55,7 +55,7 @@ void format_wg_endpoint(const WgEndpoint *e, char *buf, size_t size) {
 
 /* ---- JSON (RFC 8259): a tiny writer is all output needs ---- */
 
-static void json_string(StrBuf *s, const char *v) {
+void json_string(StrBuf *s, const char *v) {
         if (!v) {
                 strbuf_append(s, "null");
                 return;

@@ -6,6 +6,7 @@
 
 #include "model/bridge.h"
 #include "nft/nft.h"
+#include "shared/strbuf.h"
 #include "wg/wg.h"
 
 /* What `nfswg status` shows, from the model and what the system reports, formatted as text or as the
@@ -31,6 +32,8 @@ typedef struct StatusInput {
 } StatusInput;
 
 char *status_format_json(const StatusInput *v, size_t n, time_t now);
+/* Appends v as a JSON string (RFC 8259: quote, backslash and control characters escaped). */
+void json_string(StrBuf *s, const char *v);
 char *status_format_text(const StatusInput *v, size_t n, time_t now);
 
 /* The device's peer with p's public key, or NULL. */

@@ -260,11 +260,11 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         r = mkdir_p(dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", dir);
-        r = server_key_ensure(&ctx, a.name, b->private_key_file, pub, &created);
+        r = server_key_ensure(&ctx, b->private_key_file, pub, &created);
         if (r < 0)
                 return r;
 
-        r = file_create_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
+        r = write_file_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
         if (r == -EEXIST)
                 return log_error_errno(r, "%s was created meanwhile by someone else; left alone.", path);
         if (r < 0)

@@ -263,7 +263,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_(written_rollback) Written w = {};
         WgKey server_pub;
         bool created;
-        r = server_key_ensure(&ctx, a.bridge, b->private_key_file, server_pub, &created);
+        r = server_key_ensure(&ctx, b->private_key_file, server_pub, &created);
         if (r < 0)
                 return r;
         if (created)
@@ -282,7 +282,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
                 /* systemd.netdev(5): PresharedKeyFile= must be readable by systemd-network, like the
                  * private key; nobody else may read it. */
                 (void) unlink_if_exists(psk_path); /* a leftover of a removed peer of that name */
-                r = file_create_new(psk_path, sec.psk_b64, 0640, key_file_gid() == (gid_t) -1 ? (uid_t) -1 : 0,
+                r = write_file_new(psk_path, sec.psk_b64, 0640, key_file_gid() == (gid_t) -1 ? (uid_t) -1 : 0,
                                     key_file_gid());
                 if (r < 0)
                         return log_error_errno(r, "Failed to write %s: %m", psk_path);
@@ -308,7 +308,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         r = mkdir_p(dropin_dir, 0755);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", dropin_dir);
-        r = file_create_new(dropin, text, 0644, (uid_t) -1, (gid_t) -1);
+        r = write_file_new(dropin, text, 0644, (uid_t) -1, (gid_t) -1);
         if (r < 0)
                 return log_error_errno(r, "Failed to write %s: %m", dropin);
         w.paths[2] = dropin;
@@ -410,7 +410,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
                 return log_oom();
         r = reload_bridge(&ctx, name, what);
         if (r < 0) {
-                int k = file_create_new(dropin, saved, 0644, (uid_t) -1, (gid_t) -1);
+                int k = write_file_new(dropin, saved, 0644, (uid_t) -1, (gid_t) -1);
                 if (k < 0)
                         log_error_errno(k, "Failed to restore %s: %m", dropin);
                 return log_error_errno(r, "Reloading nfswg@%s failed, so peer '%s' was put back (%s).", name, peer, dropin);

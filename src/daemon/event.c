@@ -108,8 +108,9 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                 strbuf_append(sb, "stopped.");
                 break;
         case EVENT_ENDPOINT_FAILOVER:
-                strbuf_appendf(sb, "peer %s: no handshake via %s, trying %s.", or_unknown(i->peer),
-                               or_unknown(i->old_endpoint), or_unknown(i->endpoint));
+                strbuf_appendf(sb, "peer %s: no handshake via %s, trying %s%s%s%s.", or_unknown(i->peer),
+                               or_unknown(i->old_endpoint), or_unknown(i->endpoint), i->detail ? " (" : "",
+                               strempty(i->detail), i->detail ? ")" : "");
                 break;
         default:
                 break;
@@ -138,7 +139,8 @@ int event_build(EventKind kind, const EventInfo *info, Event *ret) {
         const EventType *t = &event_types[kind];
         char priority[12], age[24];
         snprintf(priority, sizeof priority, "%i", t->priority);
-        bool has_age = info->handshake_age >= 0 && (kind == EVENT_PEER_STALE || kind == EVENT_PEER_DOWN);
+        bool has_age = info->handshake_age >= 0 && (kind == EVENT_PEER_STALE || kind == EVENT_PEER_DOWN ||
+                                                     kind == EVENT_ENDPOINT_FAILOVER);
         if (has_age)
                 snprintf(age, sizeof age, "%" PRIi64, info->handshake_age);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "daemon/manager.h"
+#include "wg/wg.h"
 
 /* Steps of manager.c that a reload (reload.c) repeats. Each logs its own failure. */
 
@@ -19,3 +20,11 @@ void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_br
 /* nas and relay: per-interface forwarding on the tunnel and on every interface a [Forward] leads
  * to (the route to To=, or @OTHER's tunnel), originals kept in m->sysctls for the stop. */
 int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b);
+/* Peers with Endpoint= (relay sites, a client's server): the watch of peer i (index into
+ * m->watches) is fed with the device's reading wp; when it asks for it, the chosen Endpoint= is
+ * resolved and set on that peer alone, and ENDPOINT_FAILOVER is logged. */
+void manager_endpoint_check(Manager *m, size_t i, const WgPeer *wp, int64_t now_sec);
+/* For a sync of bridge b (the new one on reload): peers of b that are listed in the running
+ * bridge with the same name, key and Endpoint= list keep the endpoint the failover chose, rather
+ * than going back to the first Endpoint=. */
+void manager_endpoint_keep_choice(Manager *m, const Bridge *b, WgDevice *desired);

@@ -8,7 +8,7 @@
 #include "daemon/event.h"
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
-#include "daemon/private-key.h"
+#include "shared/key-file.h"
 #include "daemon/rtnl.h"
 #include "daemon/system-files.h"
 #include "daemon/userspace.h"
@@ -141,14 +141,55 @@ int manager_load_key(Manager *m, const Bridge *b, WgKey ret_key, char ret_public
         return 0;
 }
 
-/* What a userspace or test-mode device needs that networkd would otherwise do: MTU, addresses, up. */
+static bool covered_by_address(const Bridge *b, const IpPrefix *p) {
+        for (size_t i = 0; i < b->n_addresses; i++)
+                if (ip_prefix_contains(&b->addresses[i], p))
+                        return true;
+        return false;
+}
+
+/* The networks reached through the tunnel beyond the prefix routes of its own addresses: a relay's
+ * sites (the [Peer] AllowedIPs= behind each site peer), a client's [Server] AllowedIPs=. */
+static int tunnel_routes(const Bridge *b, IpPrefix **ret, size_t *ret_n) {
+        _cleanup_free_ IpPrefix *routes = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < (b->mode == BRIDGE_MODE_CLIENT ? 1 : b->n_peers); i++) {
+                const IpPrefix *nets = b->mode == BRIDGE_MODE_CLIENT ? b->server.allowed_ips : b->peers[i].allowed_ips;
+                size_t n_nets = b->mode == BRIDGE_MODE_CLIENT ? b->server.n_allowed_ips : b->peers[i].n_allowed_ips;
+                for (size_t j = 0; j < n_nets; j++) {
+                        IpPrefix net = ip_prefix_network(&nets[j]);
+                        if (covered_by_address(b, &net))
+                                continue;
+                        IpPrefix *slot = ARRAY_PUSH(routes, n);
+                        if (!slot)
+                                return -ENOMEM;
+                        *slot = net;
+                }
+        }
+        *ret = TAKE_PTR(routes);
+        *ret_n = n;
+        return 0;
+}
+
+/* What a userspace or test-mode device needs that networkd would otherwise do: MTU, addresses,
+ * routes, up. */
 int manager_configure_link(Manager *m, const Bridge *b) {
+        _cleanup_free_ IpPrefix *routes = NULL;
+        size_t n_routes = 0;
+
         int r = rtnl_link_set(m->ifindex, b->mtu, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set MTU %u and bring %s up: %m", b->mtu, b->interface);
         r = rtnl_address_sync(m->ifindex, b->addresses, b->n_addresses);
         if (r < 0)
                 return log_error_errno(r, "Cannot set the addresses of %s: %m", b->interface);
+        r = tunnel_routes(b, &routes, &n_routes);
+        if (r < 0)
+                return log_oom();
+        r = rtnl_route_sync(m->ifindex, routes, n_routes);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set the routes through %s: %m", b->interface);
         return 0;
 }
 
@@ -165,6 +206,7 @@ int manager_sync_device(Manager *m, const Bridge *b, const WgKey key, size_t *re
         r = wg_device_from_bridge(b, key, &desired);
         if (r < 0)
                 return log_error_errno(r, "Cannot prepare the WireGuard configuration of %s: %m", b->interface);
+        manager_endpoint_keep_choice(m, b, desired);
         r = wg_device_diff(current, desired, &change, &changes);
         if (r < 0)
                 return log_oom();
@@ -236,6 +278,21 @@ void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_br
         }
         if (old && b->mode == BRIDGE_MODE_CLIENT && n == 1)
                 w[0] = old[0];
+        /* A failover choice is an index into the Endpoint= list: it means nothing for another list. */
+        for (size_t i = 0; old_bridge && i < n; i++) {
+                bool same;
+                if (b->mode == BRIDGE_MODE_CLIENT)
+                        same = old_bridge->mode == BRIDGE_MODE_CLIENT &&
+                               endpoints_equal(b->server.endpoints, b->server.n_endpoints, old_bridge->server.endpoints,
+                                               old_bridge->server.n_endpoints);
+                else {
+                        const Peer *op = b->peers[i].n_endpoints > 0 ? bridge_find_peer(old_bridge, b->peers[i].name) : NULL;
+                        same = !op || endpoints_equal(b->peers[i].endpoints, b->peers[i].n_endpoints, op->endpoints,
+                                                      op->n_endpoints);
+                }
+                if (!same)
+                        w[i].dial = (EndpointWatch) {};
+        }
         free(m->watches);
         m->watches = w;
         m->n_watches = n;
@@ -263,7 +320,25 @@ static int forwarding_enable_on(Manager *m, const char *ifname, int family) {
 int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b) {
         int r;
 
-        if ((b->mode != BRIDGE_MODE_NAS && b->mode != BRIDGE_MODE_RELAY) || b->n_forwards == 0)
+        if (b->mode != BRIDGE_MODE_NAS && b->mode != BRIDGE_MODE_RELAY)
+                return 0;
+
+        /* Another bridge's [Forward] To=@THIS: the answers from our sites come in on our tunnel and
+         * are forwarded from there. That bridge sets it too when our link exists before it starts;
+         * when ours comes later (or is made anew), only we are there to do it. */
+        bool target = false;
+        for (size_t i = 0; h && i < h->n_bridges && !target; i++)
+                for (size_t j = 0; h->bridges[i] != b && j < h->bridges[i]->n_forwards; j++)
+                        if (streq_ptr(h->bridges[i]->forwards[j].to_bridge, b->name))
+                                target = true;
+        if (target)
+                for (int pass = 0; pass < 2; pass++) {
+                        r = forwarding_enable_on(m, b->interface, pass == 0 ? AF_INET : AF_INET6);
+                        if (r < 0)
+                                return r;
+                }
+
+        if (b->n_forwards == 0)
                 return 0;
 
         for (int pass = 0; pass < 2; pass++) {
@@ -291,13 +366,15 @@ int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b) {
                                         continue;
                                 }
                         }
-                        /* Another bridge's interface that does not exist yet: its own daemon sets it. */
+                        /* Our tunnel forwards in any case: requests come in on it. */
+                        any = true;
+                        /* Another bridge's interface that does not exist yet: its own daemon sets it
+                         * when it starts (see above). */
                         if (if_nametoindex(ifname) == 0)
                                 continue;
                         r = forwarding_enable_on(m, ifname, family);
                         if (r < 0)
                                 return r;
-                        any = true;
                 }
                 if (any) {
                         r = forwarding_enable_on(m, b->interface, family);
@@ -456,6 +533,7 @@ int manager_poll(Manager *m) {
                         .endpoint = endpoint,
                 };
                 peer_watch_update(&m->watches[i], &reading, now, &c);
+                manager_endpoint_check(m, i, wp, now);
                 if (peer_watch_is_up(&m->watches[i]))
                         n_up++;
                 if (c.event == _EVENT_NONE)
@@ -528,7 +606,11 @@ void manager_stop(Manager *m, bool started) {
                 if (r < 0)
                         log_error_errno(r, "Cannot delete the link %s: %m", b->interface);
         } else if (m->ifindex > 0) {
-                /* --no-networkd with a device someone else made: it stays theirs, our addresses go. */
+                /* --no-networkd with a device someone else made: it stays theirs, our routes and
+                 * addresses go. */
+                r = rtnl_route_sync(m->ifindex, NULL, 0);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot remove the routes through %s: %m", b->interface);
                 r = rtnl_address_remove(m->ifindex, b->addresses, b->n_addresses);
                 if (r < 0)
                         log_warning_errno(r, "Cannot remove the addresses of %s: %m", b->interface);

@@ -23,6 +23,7 @@ typedef struct Manager {
         bool no_networkd;     /* test mode: configure an existing device ourselves */
         uint64_t poll_usec;
         uint64_t link_timeout_usec;
+        EndpointPolicy endpoint_policy; /* when a dialled peer's endpoint counts as failed */
 
         /* The running configuration */
         Host *host;

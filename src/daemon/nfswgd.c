@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "daemon/endpoint.h"
 #include "daemon/manager.h"
 #include "daemon/userspace.h"
 #include "shared/log.h"
@@ -36,8 +37,12 @@ static void help(void) {
                "\n"
                "Environment (tests): NFSWG_POLL_SEC (peer poll interval, default %d),\n"
                "NFSWG_LINK_TIMEOUT_SEC (wait for networkd's link, default %d), NFSWG_EXPORTFS (exportfs\n"
-               "program, default /usr/sbin/exportfs), NFSWG_WIREGUARD_GO (default wireguard-go).\n",
-               DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC);
+               "program, default /usr/sbin/exportfs), NFSWG_WIREGUARD_GO (default wireguard-go),\n"
+               "NFSWG_STALE_SEC (a dialled peer, Endpoint=, with no handshake and nothing received for this\n"
+               "long is stale, default %d) and NFSWG_FAILOVER_GRACE_SEC (a stale peer we sent to that\n"
+               "still has no handshake after this long gets its next Endpoint=, or its one Endpoint=\n"
+               "looked up again, default %d).\n",
+               DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC);
 }
 
 static int env_seconds(const char *name, unsigned def, uint64_t *ret) {
@@ -152,6 +157,7 @@ int main(int argc, char *argv[]) {
         Manager m = { .root = "" };
         char **reasons = NULL;
         sigset_t mask;
+        uint64_t stale_usec, grace_usec;
         int r;
 
         log_set_ident("nfswgd");
@@ -161,8 +167,12 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? 2 : 0;
         if (env_seconds("NFSWG_POLL_SEC", DEFAULT_POLL_SEC, &m.poll_usec) < 0 ||
-            env_seconds("NFSWG_LINK_TIMEOUT_SEC", DEFAULT_LINK_TIMEOUT_SEC, &m.link_timeout_usec) < 0)
+            env_seconds("NFSWG_LINK_TIMEOUT_SEC", DEFAULT_LINK_TIMEOUT_SEC, &m.link_timeout_usec) < 0 ||
+            env_seconds("NFSWG_STALE_SEC", ENDPOINT_STALE_SEC, &stale_usec) < 0 ||
+            env_seconds("NFSWG_FAILOVER_GRACE_SEC", ENDPOINT_GRACE_SEC, &grace_usec) < 0)
                 return 2;
+        m.endpoint_policy = (EndpointPolicy) { .stale_sec = (int64_t) (stale_usec / 1000000ULL),
+                                               .grace_sec = (int64_t) (grace_usec / 1000000ULL) };
 
         /* Signals are taken by sd-event's signalfd and SIGCHLD by its child watch: block them
          * before anything, so none arrives in between with its default action. */

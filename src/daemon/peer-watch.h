@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/endpoint.h"
 #include "daemon/event.h"
 #include "model/bridge.h"
 
@@ -39,6 +40,7 @@ typedef struct PeerWatch {
         PeerState state;
         int64_t last_handshake_sec;
         char endpoint[PEER_ENDPOINT_MAX];
+        EndpointWatch dial; /* peers with Endpoint=: re-resolve and failover (daemon/endpoint.h) */
 } PeerWatch;
 
 /* What one reading changed: the event to report (or _EVENT_NONE), with the handshake age (-1 for

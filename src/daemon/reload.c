@@ -5,7 +5,7 @@
 #include "daemon/event.h"
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
-#include "daemon/private-key.h"
+#include "shared/key-file.h"
 #include "daemon/reload-plan.h"
 #include "daemon/rtnl.h"
 #include "daemon/system-files.h"

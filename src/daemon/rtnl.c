@@ -254,3 +254,101 @@ int rtnl_route_oif(const IpPrefix *dst, int *ret_ifindex) {
         *ret_ifindex = oif;
         return 0;
 }
+
+/* ---- Routes through the tunnel ---- */
+
+/* Our routes are the RTPROT_STATIC unicast routes of the main table through the tunnel link; the
+ * kernel's prefix routes of its addresses (RTPROT_KERNEL) are left alone. */
+typedef struct RouteDump {
+        int ifindex;
+        IpPrefix *routes;
+        size_t n;
+        bool oom;
+} RouteDump;
+
+static int route_dump_cb(const struct nlmsghdr *nlh, void *data) {
+        RouteDump *d = data;
+        const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *tb[RTA_MAX + 1] = {};
+
+        if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_protocol != RTPROT_STATIC || rtm->rtm_type != RTN_UNICAST ||
+            rtm->rtm_table != RT_TABLE_MAIN)
+                return MNL_CB_OK;
+        mnl_attr_parse(nlh, sizeof *rtm, route_attr_cb, tb);
+        if (!tb[RTA_OIF] || (int) mnl_attr_get_u32(tb[RTA_OIF]) != d->ifindex)
+                return MNL_CB_OK;
+        size_t len = rtm->rtm_family == AF_INET ? 4 : rtm->rtm_family == AF_INET6 ? 16 : 0;
+        if (len == 0 || (tb[RTA_DST] && mnl_attr_get_payload_len(tb[RTA_DST]) != len))
+                return MNL_CB_OK;
+
+        IpPrefix *slot = ARRAY_PUSH(d->routes, d->n);
+        if (!slot) {
+                d->oom = true;
+                return MNL_CB_OK;
+        }
+        *slot = (IpPrefix) { .family = rtm->rtm_family, .prefixlen = rtm->rtm_dst_len };
+        if (tb[RTA_DST])
+                memcpy(&slot->addr, mnl_attr_get_payload(tb[RTA_DST]), len);
+        return MNL_CB_OK;
+}
+
+static int route_change(struct mnl_socket *nl, uint16_t type, int ifindex, const IpPrefix *dst) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        IpPrefix net = ip_prefix_network(dst);
+        uint16_t flags = NLM_F_ACK | (type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+        struct nlmsghdr *nlh = rtnl_request(buf, type, flags);
+        struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+
+        rtm->rtm_family = (uint8_t) net.family;
+        rtm->rtm_dst_len = net.prefixlen;
+        rtm->rtm_table = RT_TABLE_MAIN;
+        rtm->rtm_protocol = RTPROT_STATIC;
+        rtm->rtm_scope = RT_SCOPE_LINK; /* no gateway: WireGuard picks the peer by AllowedIPs */
+        rtm->rtm_type = RTN_UNICAST;
+        if (net.prefixlen > 0)
+                mnl_attr_put(nlh, RTA_DST, ip_family_bits(net.family) / 8, &net.addr);
+        mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t) ifindex);
+        int r = rtnl_talk(nl, nlh, NULL, NULL);
+        return type == RTM_DELROUTE && r == -ESRCH ? 0 : r;
+}
+
+int rtnl_route_sync(int ifindex, const IpPrefix *routes, size_t n) {
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        RouteDump d = { .ifindex = ifindex };
+        int r = rtnl_open(&nl);
+        if (r < 0)
+                return r;
+
+        struct nlmsghdr *nlh = rtnl_request(buf, RTM_GETROUTE, NLM_F_DUMP);
+        struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+        rtm->rtm_family = AF_UNSPEC;
+        r = rtnl_talk(nl, nlh, route_dump_cb, &d);
+        _cleanup_free_ IpPrefix *have = d.routes;
+        if (r >= 0 && d.oom)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < d.n; i++) {
+                bool wanted = false;
+                for (size_t j = 0; j < n && !wanted; j++) {
+                        IpPrefix w = ip_prefix_network(&routes[j]);
+                        wanted = ip_prefix_equal(&w, &have[i]);
+                }
+                if (!wanted) {
+                        r = route_change(nl, RTM_DELROUTE, ifindex, &have[i]);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t j = 0; j < n; j++) {
+                IpPrefix w = ip_prefix_network(&routes[j]);
+                if (!prefix_in(have, d.n, &w)) {
+                        r = route_change(nl, RTM_NEWROUTE, ifindex, &w);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}

@@ -24,3 +24,7 @@ int rtnl_link_delete(int ifindex);
 /* The interface the kernel would send a packet to dst's network address out of (RTM_GETROUTE,
  * as `ip route get`). -ENETUNREACH without a route. */
 int rtnl_route_oif(const IpPrefix *dst, int *ret_ifindex);
+/* Makes the routes through the link (main table, RTPROT_STATIC, scope link, no gateway) exactly
+ * these networks: what networkd does for a .network's [Route] sections, for a link the daemon
+ * configures itself. Host bits of each prefix are ignored. */
+int rtnl_route_sync(int ifindex, const IpPrefix *routes, size_t n);

@@ -60,19 +60,12 @@ static bool file_matches(const char *path, const char *content, mode_t mode, uid
         return streq(old, content);
 }
 
-int write_file_atomic(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid) {
-        if (file_matches(path, content, mode, uid, gid))
-                return 0;
-
+/* Writes content into a new temporary file beside path: mode and owner set before the first byte,
+ * so a secret is never readable by others, then fsync. *ret_tmp names it. */
+static int write_temporary(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid, char **ret_tmp) {
         size_t l = strlen(path);
-        _cleanup_free_ char *tmp = malloc(l + 16);
-        if (!tmp)
-                return -ENOMEM;
-        _cleanup_free_ char *dir = strdup(path);
-        if (!dir)
-                return -ENOMEM;
-        _cleanup_free_ char *base = strdup(path);
-        if (!base)
+        _cleanup_free_ char *tmp = malloc(l + 16), *dir = strdup(path), *base = strdup(path);
+        if (!tmp || !dir || !base)
                 return -ENOMEM;
         snprintf(tmp, l + 16, "%s/.#%sXXXXXX", dirname(dir), basename(base));
 
@@ -81,27 +74,48 @@ int write_file_atomic(const char *path, const char *content, mode_t mode, uid_t 
                 return -errno;
 
         int r = 0;
-        /* Restrict before writing, so a secret is never readable by others even for a moment. */
-        if (fchmod(fd, mode) < 0 || (uid != (uid_t) -1 || gid != (gid_t) -1 ? fchown(fd, uid, gid) : 0) < 0) {
+        if (fchmod(fd, mode) < 0 || ((uid != (uid_t) -1 || gid != (gid_t) -1) && fchown(fd, uid, gid) < 0))
                 r = -errno;
-                goto fail;
-        }
-        for (size_t done = 0, n = strlen(content); done < n;) {
+        for (size_t done = 0, n = strlen(content); r == 0 && done < n;) {
                 ssize_t k = write(fd, content + done, n - done);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
+                if (k < 0 && errno != EINTR)
                         r = -errno;
-                        goto fail;
-                }
-                done += (size_t) k;
+                else if (k > 0)
+                        done += (size_t) k;
         }
-        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+        if (r == 0 && fsync(fd) < 0)
                 r = -errno;
-                goto fail;
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        *ret_tmp = TAKE_PTR(tmp);
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *tmp = NULL;
+        if (file_matches(path, content, mode, uid, gid))
+                return 0;
+        int r = write_temporary(path, content, mode, uid, gid, &tmp);
+        if (r < 0)
+                return r;
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                unlink(tmp);
+                return r;
         }
         return 1;
-fail:
+}
+
+int write_file_new(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *tmp = NULL;
+        int r = write_temporary(path, content, mode, uid, gid, &tmp);
+        if (r < 0)
+                return r;
+        /* link(2) never replaces: another writer that got there first wins, we get EEXIST. */
+        if (link(tmp, path) < 0)
+                r = -errno;
         unlink(tmp);
         return r;
 }

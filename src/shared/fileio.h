@@ -13,6 +13,10 @@ int read_full_file(const char *path, char **ret, size_t *ret_size);
  * 1 when the file was written. */
 int write_file_atomic(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid);
 
+/* Creates path with content only when it does not exist (-EEXIST otherwise), atomically: a
+ * temporary file with mode and owner set before the first byte, fsync, link(2) into place. */
+int write_file_new(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid);
+
 /* Creates the directory and its missing parents with mode. */
 int mkdir_p(const char *path, mode_t mode);
 int mkdir_parents(const char *path, mode_t mode);

@@ -307,7 +307,7 @@ finish:
 
 /* Resolves "host:port" for the kernel, which wants an address. getaddrinfo(3) also takes numeric
  * addresses without asking DNS. */
-static int endpoint_resolve(const Endpoint *e, WgEndpoint *ret) {
+int wg_endpoint_resolve(const Endpoint *e, WgEndpoint *ret) {
         struct addrinfo hints = {
                 .ai_family = AF_UNSPEC,
                 .ai_socktype = SOCK_DGRAM,
@@ -380,7 +380,7 @@ static int peer_fill(WgPeer *p, const WgKey public_key, const IpPrefix *addresse
         }
 
         /* Several Endpoint= are a failover order; the first is where we start. */
-        if (n_endpoints > 0 && endpoint_resolve(&endpoints[0], &p->endpoint) >= 0)
+        if (n_endpoints > 0 && wg_endpoint_resolve(&endpoints[0], &p->endpoint) >= 0)
                 p->flags |= WG_PEER_HAS_ENDPOINT;
         return 0;
 }

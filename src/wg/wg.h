@@ -112,6 +112,11 @@ int wg_uapi_parse_errno(const char *text);
 int wg_uapi_get(const char *ifname, const char *uapi_dir, WgDevice **ret);
 int wg_uapi_set(const WgDevice *dev, const char *uapi_dir);
 
+/* e's address for the device: getaddrinfo(3) (a DNS name is looked up each time; the first IPv4 or
+ * IPv6 answer wins). A name that does not resolve is logged as a warning: -EHOSTUNREACH, or
+ * -EAFNOSUPPORT without an IPv4/IPv6 answer. */
+int wg_endpoint_resolve(const Endpoint *e, WgEndpoint *ret);
+
 /* "192.0.2.1:51820" or "[2001:db8::1]:51820", as wg(8) shows endpoints. */
 #define WG_ENDPOINT_STRLEN (INET6_ADDRSTRLEN + 2 + 16 + 8)
 int wg_endpoint_format(const WgEndpoint *e, char buf[WG_ENDPOINT_STRLEN]);

@@ -12,10 +12,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "cli/peer-address.c"
-#include "cli/peer-dropin.c"
-#include "cli/qr.c"
-#include "cli/status.c"
+#include "shared/strbuf.h"
+#include "cli/peer-address.h"
+#include "cli/peer-dropin.h"
+#include "cli/qr.h"
+#include "cli/status.h"
 
 #include "shared/log.h"
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/endpoint.h"
 #include "daemon/event.h"
 #include "shared/macro.h"
 #include "shared/log.h"
@@ -382,6 +383,163 @@ static void test_plan_full_and_restart(void **state) {
         host_free(n);
 }
 
+/* ---- endpoint failover ---- */
+
+static const EndpointPolicy policy = { .stale_sec = ENDPOINT_STALE_SEC, .grace_sec = ENDPOINT_GRACE_SEC };
+
+static bool dial(EndpointWatch *w, size_t n, int64_t handshake, uint64_t rx, uint64_t tx, int64_t now, size_t *index) {
+        EndpointReading r = { .present = true, .last_handshake_sec = handshake, .rx_bytes = rx, .tx_bytes = tx };
+        *index = (size_t) -1;
+        return endpoint_watch_update(w, n, &r, now, &policy, index);
+}
+
+static void test_endpoint_healthy_and_idle(void **state) {
+        EndpointWatch w = {};
+        size_t i;
+
+        /* No Endpoint=: never anything to do. */
+        assert_false(dial(&w, 0, 0, 0, 5000, 100, &i));
+        /* First reading: baselines only. */
+        assert_false(dial(&w, 2, 1000, 500, 500, 1000, &i));
+        /* Handshakes younger than 180 s: healthy, whatever we send. */
+        assert_false(dial(&w, 2, 1000, 500, 900, 1179, &i));
+        /* 180 s without a handshake or a byte received: stale, but idle (nothing sent): stays. */
+        assert_false(dial(&w, 2, 1000, 500, 900, 1180, &i));
+        assert_true(w.stale);
+        assert_false(dial(&w, 2, 1000, 500, 900, 5000, &i));
+        assert_int_equal(w.index, 0);
+
+        /* Bytes received keep a peer alive without a handshake (the far end's keepalives). */
+        EndpointWatch k = {};
+        assert_false(dial(&k, 2, 1000, 100, 100, 1000, &i));
+        for (int64_t t = 1000; t < 1500; t += 25)
+                assert_false(dial(&k, 2, 1000, 100 + (uint64_t) t, 100 + (uint64_t) t, t, &i));
+        assert_false(k.stale);
+        assert_int_equal(k.index, 0);
+        /* A device that lost the peer: nothing to judge. */
+        EndpointReading gone = { .present = false };
+        assert_false(endpoint_watch_update(&k, 2, &gone, 9999, &policy, &i));
+}
+
+static void test_endpoint_failover_order(void **state) {
+        EndpointWatch w = {};
+        size_t i;
+        uint64_t tx = 1000;
+
+        /* Never a handshake since start. */
+        assert_false(dial(&w, 3, 0, 0, tx, 100, &i));
+        /* The next reading: no sign of life ever = stale at once; tx baseline taken now. */
+        assert_false(dial(&w, 3, 0, 0, tx, 105, &i));
+        assert_true(w.stale);
+        /* A handshake initiation goes out (tx grows): the attempt starts. */
+        tx += 148;
+        assert_false(dial(&w, 3, 0, 0, tx, 110, &i));
+        assert_int_equal(w.trying_sec, 110);
+        /* 14 s later still waiting, at 15 s give up: Endpoint= number 1. */
+        tx += 148;
+        assert_false(dial(&w, 3, 0, 0, tx, 124, &i));
+        assert_true(dial(&w, 3, 0, 0, tx, 125, &i));
+        assert_int_equal(i, 1);
+        assert_int_equal(w.index, 1);
+        /* The new endpoint gets its own grace, counted from the first packet sent to it. */
+        assert_false(dial(&w, 3, 0, 0, tx, 135, &i));
+        assert_int_equal(w.trying_sec, 0);
+        tx += 148;
+        assert_false(dial(&w, 3, 0, 0, tx, 140, &i));
+        assert_false(dial(&w, 3, 0, 0, tx, 154, &i));
+        assert_true(dial(&w, 3, 0, 0, tx, 155, &i));
+        assert_int_equal(i, 2);
+        /* Wrap around to the first. */
+        tx += 148;
+        assert_false(dial(&w, 3, 0, 0, tx, 160, &i));
+        assert_true(dial(&w, 3, 0, 0, tx, 175, &i));
+        assert_int_equal(i, 0);
+        /* A handshake via it: healthy, no more switching however much we send. */
+        tx += 148;
+        assert_false(dial(&w, 3, 176, 92, tx, 177, &i));
+        assert_false(w.stale);
+        for (int64_t t = 180; t < 350; t += 5) {
+                tx += 100;
+                assert_false(dial(&w, 3, 176, 92, tx, t, &i));
+        }
+        assert_int_equal(w.index, 0);
+}
+
+static void test_endpoint_stale_after_session(void **state) {
+        EndpointWatch w = {};
+        size_t i;
+
+        /* Up with a handshake at 1000; the path dies; we keep sending (keepalives) from 1100 on. */
+        assert_false(dial(&w, 2, 1000, 5000, 5000, 1000, &i));
+        assert_false(dial(&w, 2, 1000, 5100, 5100, 1050, &i));
+        /* Last byte received at 1050: still alive at 1229, stale at 1230 (180 s after). */
+        assert_false(dial(&w, 2, 1000, 5100, 5200, 1229, &i));
+        assert_false(w.stale);
+        assert_false(dial(&w, 2, 1000, 5100, 5200, 1230, &i));
+        assert_true(w.stale);
+        /* What was sent before going stale does not count; what is sent after does. */
+        assert_false(dial(&w, 2, 1000, 5100, 5200, 1240, &i));
+        assert_int_equal(w.trying_sec, 0);
+        assert_false(dial(&w, 2, 1000, 5100, 5348, 1245, &i));
+        assert_false(dial(&w, 2, 1000, 5100, 5496, 1259, &i));
+        assert_true(dial(&w, 2, 1000, 5100, 5644, 1260, &i));
+        assert_int_equal(i, 1);
+
+        /* One Endpoint=: the same one, to be looked up again. */
+        EndpointWatch one = {};
+        assert_false(dial(&one, 1, 0, 0, 0, 0, &i));
+        assert_false(dial(&one, 1, 0, 0, 0, 5, &i));
+        assert_false(dial(&one, 1, 0, 0, 148, 10, &i));
+        assert_true(dial(&one, 1, 0, 0, 296, 25, &i));
+        assert_int_equal(i, 0);
+
+        /* Small test thresholds (NFSWG_STALE_SEC=3, grace 3) with keepalives every second. */
+        const EndpointPolicy fast = { .stale_sec = 3, .grace_sec = 3 };
+        EndpointWatch f = {};
+        EndpointReading r = { .present = true, .last_handshake_sec = 100, .rx_bytes = 32, .tx_bytes = 32 };
+        int64_t t = 100, switched = 0;
+        assert_false(endpoint_watch_update(&f, 2, &r, t, &fast, &i));
+        for (t = 101; t < 110; t++) {
+                r.rx_bytes += 32, r.tx_bytes += 32;
+                assert_false(endpoint_watch_update(&f, 2, &r, t, &fast, &i));
+        }
+        /* rx stops at 109 (the path died); we keep sending. */
+        for (t = 110; t < 130 && !switched; t++) {
+                r.tx_bytes += 32;
+                if (endpoint_watch_update(&f, 2, &r, t, &fast, &i))
+                        switched = t;
+        }
+        /* stale at 112, trying from 113, switch at 116 */
+        assert_int_equal(switched, 116);
+        assert_int_equal(i, 1);
+}
+
+static void test_endpoint_helpers(void **state) {
+        Endpoint a[] = { { .host = (char *) "site.example.org", .port = 51820 }, { .host = (char *) "2001:db8::1", .port = 1 } };
+        Endpoint b[] = { { .host = (char *) "site.example.org", .port = 51820 }, { .host = (char *) "2001:db8::1", .port = 2 } };
+        char buf[ENDPOINT_STRLEN];
+
+        assert_true(endpoints_equal(a, 2, a, 2));
+        assert_false(endpoints_equal(a, 2, b, 2));
+        assert_false(endpoints_equal(a, 2, a, 1));
+        assert_string_equal(endpoint_to_string(&a[0], buf, sizeof buf), "site.example.org:51820");
+        assert_string_equal(endpoint_to_string(&a[1], buf, sizeof buf), "[2001:db8::1]:1");
+
+        Event e = {};
+        EventInfo info = { .bridge = "site-a", .interface = "nfswg-site-a", .peer = "gw-a", .public_key = KEY_A,
+                           .endpoint = "site.example.org:51820", .old_endpoint = "198.51.100.41:51820",
+                           .detail = "site.example.org:51820 is 192.0.2.9:51820", .handshake_age = 200 };
+        assert_int_equal(event_build(EVENT_ENDPOINT_FAILOVER, &info, &e), 0);
+        assert_string_equal(e.message, "Bridge site-a: peer gw-a: no handshake via 198.51.100.41:51820, trying "
+                                       "site.example.org:51820 (site.example.org:51820 is 192.0.2.9:51820).");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_ENDPOINT_FAILOVER);
+        assert_string_equal(field(&e, "NFSWG_PEER"), "gw-a");
+        assert_string_equal(field(&e, "NFSWG_ENDPOINT"), "site.example.org:51820");
+        assert_string_equal(field(&e, "NFSWG_OLD_ENDPOINT"), "198.51.100.41:51820");
+        assert_string_equal(field(&e, "NFSWG_HANDSHAKE_AGE"), "200");
+        event_done(&e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_peer_up),
@@ -396,6 +554,10 @@ int main(void) {
                 cmocka_unit_test(test_plan_remove_and_change),
                 cmocka_unit_test(test_plan_unchanged),
                 cmocka_unit_test(test_plan_full_and_restart),
+                cmocka_unit_test(test_endpoint_healthy_and_idle),
+                cmocka_unit_test(test_endpoint_failover_order),
+                cmocka_unit_test(test_endpoint_stale_after_session),
+                cmocka_unit_test(test_endpoint_helpers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

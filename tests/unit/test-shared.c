@@ -7,6 +7,7 @@
 
 #include "shared/fileio.h"
 #include "shared/ipaddr.h"
+#include "shared/key-file.h"
 #include "shared/key.h"
 #include "shared/parse.h"
 #include "shared/strbuf.h"
@@ -138,12 +139,50 @@ static void test_atomic_write(void **state) {
         assert_int_equal(read_full_file(path, &text, NULL), 0);
         assert_string_equal(text, "one\n");
         free(text);
+        /* write_file_new never replaces what is there. */
+        snprintf(path, sizeof path, "%s/a/new", dir);
+        assert_int_equal(write_file_new(path, "first\n", 0640, (uid_t) -1, (gid_t) -1), 0);
+        assert_int_equal(write_file_new(path, "second\n", 0600, (uid_t) -1, (gid_t) -1), -EEXIST);
+        assert_int_equal(read_full_file(path, &text, NULL), 0);
+        assert_string_equal(text, "first\n");
+        free(text);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
         snprintf(path, sizeof path, "%s/link", dir);
         assert_int_equal(symlink_atomic("/lib/x", path), 1);
         assert_int_equal(symlink_atomic("/lib/x", path), 0);
         assert_int_equal(symlink_atomic("/lib/y", path), 1);
         assert_int_equal(unlink_if_exists(path), 1);
         assert_int_equal(unlink_if_exists(path), 0);
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_private_key_file(void **state) {
+        char dir[] = "/tmp/nfswg-test-key-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char path[256];
+        struct stat st;
+        WgKey k1, k2;
+        bool created;
+        snprintf(path, sizeof path, "%s/var/lib/nfswg/br/private.key", dir);
+        assert_int_equal(private_key_load_or_create(path, k1, &created), 0);
+        assert_true(created);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        snprintf(path, sizeof path, "%s/var/lib/nfswg/br", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0750);
+        /* An existing key is read, never rewritten. */
+        snprintf(path, sizeof path, "%s/var/lib/nfswg/br/private.key", dir);
+        assert_int_equal(private_key_load_or_create(path, k2, &created), 0);
+        assert_false(created);
+        assert_memory_equal(k1, k2, WG_KEY_LEN);
+        assert_int_equal(k1[0] & 7, 0);
+        /* A file that is not a key is an error naming the file, not a reason to replace it. */
+        assert_int_equal(write_file_atomic(path, "garbage\n", 0640, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(private_key_load_or_create(path, k2, &created), -EINVAL);
         char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         assert_int_equal(system(cmd), 0);
@@ -165,7 +204,8 @@ static void test_strbuf(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ip_prefix), cmocka_unit_test(test_parse_values), cmocka_unit_test(test_keys),
-                cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_strbuf),
+                cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_private_key_file),
+                cmocka_unit_test(test_strbuf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
-#include "daemon/private-key.h"
+#include "shared/key-file.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -31,29 +31,10 @@ static int key_directory_prepare(const char *path, gid_t gid) {
 
 static int key_file_create(const char *path, const WgKey key, gid_t gid) {
         char b64[WG_KEY_B64_LEN + 2];
-        _cleanup_free_ char *tmp = NULL;
-        int r = 0;
-
-        if (asprintf(&tmp, "%s.#new", path) < 0)
-                return -ENOMEM;
-        (void) unlink(tmp); /* a leftover of a start that was killed half way */
-
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-
         wg_key_to_base64(b64, key);
         strcat(b64, "\n");
-        size_t n = strlen(b64);
-        /* Mode and owner before the secret goes in, so it is never readable by others. */
-        if (fchmod(fd, 0640) < 0 || (gid != (gid_t) -1 && fchown(fd, 0, gid) < 0) ||
-            write(fd, b64, n) != (ssize_t) n || fsync(fd) < 0)
-                r = -errno ?: -EIO;
+        int r = write_file_new(path, b64, 0640, gid == (gid_t) -1 ? (uid_t) -1 : 0, gid);
         explicit_bzero(b64, sizeof b64);
-        /* link(2) never replaces: if a key appeared meanwhile, it wins (EEXIST). */
-        if (r == 0 && link(tmp, path) < 0)
-                r = -errno;
-        (void) unlink(tmp);
         return r;
 }
 
@@ -64,7 +45,8 @@ int private_key_load_or_create(const char *path, WgKey ret_key, bool *ret_create
 
         r = wg_key_read_file(path, key);
         if (r == -ENOENT) {
-                gid_t gid = systemd_network_gid();
+                /* Only root may hand a file to the group; elsewhere (tests under --root) keep ours. */
+                gid_t gid = geteuid() == 0 ? systemd_network_gid() : (gid_t) -1;
 
                 r = key_directory_prepare(path, gid);
                 if (r < 0)

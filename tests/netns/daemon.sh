@@ -42,6 +42,7 @@ cleanup() {
         rm -rf "$T"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 FAILS=0
 pass() { echo "ok - $*"; }
@@ -119,6 +120,7 @@ for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
 touch "$T/notify.log"
 
 count() { grep -c -- "$1" "$T/notify.log"; }
+rotate_log() { cat "$T/daemon.log" >>"$T/all.log"; : >"$T/daemon.log"; }
 # wait_notify PATTERN N [TIMEOUT]: until PATTERN was seen N times
 wait_notify() {
         local i
@@ -168,7 +170,7 @@ check "invalid config: the error names FILE:LINE" grep -q "t.conf.d/50-bad.conf:
 check "invalid config: no table, no exports, no key" \
         sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $R/etc/exports.d ] && [ ! -e $R/var/lib/nfswg ]"
 rm "$R/etc/nfswg/t.conf.d/50-bad.conf"
-: >"$T/daemon.log"
+rotate_log
 
 # ---- start -----------------------------------------------------------------------------------
 start_daemon
@@ -270,9 +272,9 @@ check "stop: our address removed from the external device" sh -c "! ip -n $NSB a
 check "stop: key kept" [ -s "$KEYFILE" ]
 
 # ---- networkd absent ---------------------------------------------------------------------------
-: >"$T/daemon.log"
+rotate_log
 T0=$(date +%s.%N)
-DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus ip netns exec "$NSB" "$NFSWGD" --root "$R" t >"$T/daemon.log" 2>&1
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus ip netns exec "$NSB" "$NFSWGD" --root "$R" t >>"$T/daemon.log" 2>&1
 rc=$?
 T1=$(date +%s.%N)
 check "no networkd: exit 1 (got $rc)" [ "$rc" = 1 ]
@@ -328,6 +330,49 @@ check "userspace: wireguard-go stopped, device gone, table gone" \
         sh -c "! kill -0 $WGGO 2>/dev/null && ! ip -n $NSB link show $IFU >/dev/null 2>&1 && ! ip netns exec $NSB nft list table inet nfswg_u >/dev/null 2>&1"
 rm "$R/etc/nfswg/u.conf"
 
+# ---- nas mode: per-interface forwarding, restored on stop, also after a crash --------------------
+IFN=nfdn$$
+IFN=${IFN:0:15}
+VB=v$$b
+cat >"$R/etc/nfswg/n.conf" <<CONF
+[Bridge]
+Mode=nas
+Backend=userspace
+Interface=$IFN
+Address=10.80.0.1/24
+ListenPort=51879
+
+[Forward]
+To=192.168.77.0/24
+Masquerade=yes
+Ports=nfs
+
+[Peer]
+Name=client
+PublicKey=$CLIENT_PUB
+Address=10.80.0.2/32
+CONF
+fwd() { inb cat "/proc/sys/net/ipv4/conf/$1/forwarding"; }
+check "nas: forwarding off before" [ "$(fwd "$VB")" = 0 ]
+start_nas() {
+        NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
+                ip netns exec "$NSB" "$NFSWGD" --root "$R" n >>"$T/daemon.log" 2>&1 &
+        DAEMON=$!
+}
+READY_N=$(count "READY=1")
+start_nas
+check "nas: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
+check "nas: forwarding on for the tunnel and the LAN side only" \
+        sh -c "[ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/$IFN/forwarding) = 1 ] && [ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/$VB/forwarding) = 1 ] && [ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/lo/forwarding) = 0 ]"
+kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
+READY_N=$(count "READY=1")
+start_nas
+check "nas: restart after kill -9 is READY" wait_notify "READY=1" $((READY_N + 1)) 15
+kill -TERM "$DAEMON"; wait "$DAEMON"; DAEMON=
+check "nas: the LAN side's forwarding restored to 0 after crash + restart + stop" [ "$(fwd "$VB")" = 0 ]
+check "nas: no state left in /run" [ ! -e "$R/run/nfswg/n/sysctl" ]
+rm "$R/etc/nfswg/n.conf"
+
 # ---- 1000 peers: add one vs replace the table ---------------------------------------------------
 python3 - "$R/etc/nfswg/t.conf.d/peers-1000.conf" <<'PY'
 import base64, os, sys
@@ -376,8 +421,13 @@ echo "# figures: idle RSS ${RSS} KiB, private ${PRIV} KiB; start to READY ${READ
 echo "# figures: 1000 peers: restart to READY ${READY1000}s, from an empty device ${COLD}s;" \
      "add one peer (HUP to READY) ${ADD1}s; reload with full table replacement ${FULL}s"
 
+rotate_log
+# Sanitizer builds (-Db_sanitize=address,undefined) report leaks and undefined behaviour here.
+check "no sanitizer reports" sh -c "! grep -E 'AddressSanitizer|LeakSanitizer|runtime error' $T/all.log"
+
 if [ "$FAILS" -gt 0 ]; then
         echo "$FAILS check(s) failed; daemon log:"
+        grep -A20 -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T/all.log" | head -60
         tail -40 "$T/daemon.log"
         exit 1
 fi

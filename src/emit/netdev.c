@@ -2,15 +2,19 @@
 #include "emit/emit.h"
 #include "emit/emit-internal.h"
 
-static void append_allowed_ips(StrBuf *s, const IpPrefix *p, size_t n) {
+static void append_prefixes(StrBuf *s, const IpPrefix *p, size_t n, bool first) {
         char buf[IP_PREFIX_STRLEN];
-        strbuf_append(s, "AllowedIPs=");
         for (size_t i = 0; i < n; i++) {
                 /* The network as WireGuard stores it: wg(8) clears the host bits anyway, and
                  * writing them cleared keeps `wg showconf` and this file in agreement. */
                 IpPrefix net = ip_prefix_network(&p[i]);
-                strbuf_appendf(s, "%s%s", i > 0 ? "," : "", ip_prefix_format(&net, buf));
+                strbuf_appendf(s, "%s%s", first && i == 0 ? "" : ",", ip_prefix_format(&net, buf));
         }
+}
+
+static void append_allowed_ips(StrBuf *s, const IpPrefix *p, size_t n) {
+        strbuf_append(s, "AllowedIPs=");
+        append_prefixes(s, p, n, true);
         strbuf_append(s, "\n");
 }
 
@@ -56,7 +60,11 @@ char *emit_netdev(const Bridge *b) {
                         const Peer *p = &b->peers[i];
                         wg_key_to_base64(key, p->public_key);
                         strbuf_appendf(&s, "\n# %s\n[WireGuardPeer]\nPublicKey=%s\n", p->name, key);
-                        append_allowed_ips(&s, p->addresses, p->n_addresses);
+                        /* the peer's tunnel addresses, then the networks behind it (relay sites) */
+                        strbuf_append(&s, "AllowedIPs=");
+                        append_prefixes(&s, p->addresses, p->n_addresses, true);
+                        append_prefixes(&s, p->allowed_ips, p->n_allowed_ips, p->n_addresses == 0);
+                        strbuf_append(&s, "\n");
                         append_peer_common(&s, p->preshared_key_file, p->persistent_keepalive, p->endpoints,
                                            p->n_endpoints);
                 }

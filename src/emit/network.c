@@ -17,8 +17,9 @@ static bool covered_by_address(const Bridge *b, const IpPrefix *p) {
  * address lies inside the bridge's own networks (the model checks it), so the prefix route of
  * Address= covers them, and a forwarded network is reached through the link it is attached to
  * (the LAN, or the other bridge's tunnel for To=@OTHER, which that bridge's own .network
- * covers): a route for it here would pull its traffic into the wrong tunnel. Only a client
- * needs routes: for the [Server] AllowedIPs= that its own Address= does not cover.
+ * covers): a route for it here would pull its traffic into the wrong tunnel. Routes are needed
+ * for what lies behind a peer of this tunnel: a client's [Server] AllowedIPs=, and a relay's site
+ * networks (a [Peer]'s AllowedIPs=), where its own Address= does not cover them.
  *
  * Forwarding is deliberately not switched on here: IPForward= turns it on for the whole host and
  * never back off; the daemon sets the per-interface sysctls it needs (DESIGN.md). */
@@ -40,6 +41,14 @@ char *emit_network(const Host *h, const Bridge *b) {
                         if (covered_by_address(b, &net))
                                 continue;
                         strbuf_appendf(&s, "\n[Route]\nDestination=%s\n", ip_prefix_format(&net, buf));
+                }
+        for (size_t i = 0; i < b->n_peers; i++)
+                for (size_t j = 0; j < b->peers[i].n_allowed_ips; j++) {
+                        const IpPrefix *net = &b->peers[i].allowed_ips[j];
+                        if (covered_by_address(b, net))
+                                continue;
+                        strbuf_appendf(&s, "\n# behind peer %s\n[Route]\nDestination=%s\n", b->peers[i].name,
+                                       ip_prefix_format(net, buf));
                 }
 
         return strbuf_finish(&s);

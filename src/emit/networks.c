@@ -36,8 +36,13 @@ void bridge_reachable_networks(const Host *h, const Bridge *b, NetList *l) {
                         continue;
                 }
                 const Bridge *other = h ? host_find_bridge(h, f->to_bridge) : NULL;
-                if (other)
-                        bridge_tunnel_networks(other, l);
+                if (!other)
+                        continue;
+                bridge_tunnel_networks(other, l);
+                /* and the sites behind OTHER's peers */
+                for (size_t p = 0; p < other->n_peers; p++)
+                        for (size_t a = 0; a < other->peers[p].n_allowed_ips; a++)
+                                net_list_add(l, &other->peers[p].allowed_ips[a]);
         }
 
         if (!h)

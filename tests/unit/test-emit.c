@@ -420,6 +420,36 @@ static void test_deterministic(void **state) {
         }
 }
 
+/* A relay site's LAN (AllowedIPs= of site-a's gateway peer): routed into site-a's tunnel, in the
+ * gateway's WireGuard AllowedIPs=, and reachable for road warriors of a bridge forwarding to it. */
+static void test_relay_site_networks(void **state) {
+        Bridge *site = NULL, *roam = NULL;
+        assert_int_equal(bridge_load_string("site-a.conf", "site-a",
+                                            "[Bridge]\nMode=relay\nAddress=10.41.0.1/24\nListenPort=51841\n"
+                                            "[Peer]\nName=gw-a\nPublicKey=gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA=\n"
+                                            "Address=10.41.0.2/32\nAllowedIPs=192.168.41.0/24\n",
+                                            &site), 0);
+        assert_int_equal(bridge_load_string("roam.conf", "roam",
+                                            "[Bridge]\nMode=relay\nAddress=10.40.0.1/24\nEndpoint=vpn.example.com:51820\n"
+                                            "[Peer]\nName=phone\nPublicKey=YAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+                                            "Address=10.40.0.2/32\n[Forward]\nTo=@site-a\n",
+                                            &roam), 0);
+        Bridge *v[] = { roam, site };
+        Host h = { .bridges = v, .n_bridges = 2 };
+
+        char *netdev = emit_netdev(site), *network = emit_network(&h, site);
+        assert_non_null(strstr(netdev, "AllowedIPs=10.41.0.2/32,192.168.41.0/24\n"));
+        assert_non_null(strstr(network, "[Route]\nDestination=192.168.41.0/24\n"));
+        char *client = emit_client_config(&h, roam, &roam->peers[0], NULL, "gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA=");
+        assert_non_null(strstr(client, "192.168.41.0/24"));
+        assert_non_null(strstr(client, "10.41.0.0/24"));
+        free(netdev);
+        free(network);
+        free(client);
+        bridge_free(site);
+        bridge_free(roam);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_netdev),
@@ -439,6 +469,7 @@ int main(void) {
                 cmocka_unit_test(test_mount_hint),
                 cmocka_unit_test(test_mount_hint_nas),
                 cmocka_unit_test(test_deterministic),
+                cmocka_unit_test(test_relay_site_networks),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,8 +75,9 @@ Bridge *bridge_free(Bridge *b) {
 }
 
 const Peer *bridge_find_peer(const Bridge *b, const char *name) {
+        /* A [Peer] without Name= is an error reported elsewhere; it matches nothing. */
         for (size_t i = 0; i < b->n_peers; i++)
-                if (streq(b->peers[i].name, name))
+                if (b->peers[i].name && streq(b->peers[i].name, name))
                         return &b->peers[i];
         return NULL;
 }

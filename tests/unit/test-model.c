@@ -181,6 +181,9 @@ static void test_peer_rejections(void **state) {
                 load_bad(text, needle);                              \
         } while (0)
         BAD("[Peer]\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:3: [Peer] needs Name=");
+        /* found by the fuzzer: an export naming peers while a [Peer] has no Name= */
+        BAD("[Export]\nPath=/srv\nPeers=laptop\n[Peer]\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n",
+            "t.conf:6: [Peer] needs Name=");
         BAD("[Peer]\nName=Laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:4: Name= must be 1 to 32");
         BAD("[Peer]\nName=-x\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", "t.conf:4: Name=");
         BAD("[Peer]\nName=a\nPublicKey=abc\nAddress=10.8.0.2/32\n", "t.conf:5: PublicKey= is not 32 bytes of base64");

@@ -17,7 +17,7 @@ typedef struct StrBuf {
 
 void strbuf_append(StrBuf *b, const char *s);
 void strbuf_appendf(StrBuf *b, const char *fmt, ...) _printf_(2, 3);
-void strbuf_vappendf(StrBuf *b, const char *fmt, va_list ap);
+void strbuf_vappendf(StrBuf *b, const char *fmt, va_list ap) _printf_(2, 0);
 /* Returns the text (caller frees) or NULL on allocation failure. Resets the buffer. */
 char *strbuf_finish(StrBuf *b);
 void strbuf_done(StrBuf *b);

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "daemon/event.h"
 #include "daemon/manager.h"
 #include "wg/wg.h"
 
-/* Steps of manager.c that a reload (reload.c) repeats. Each logs its own failure. */
+/* The manager's files: manager.c (load, start, stop), manager-routing.c (link addresses, routes,
+ * forwarding), manager-watch.c (peer watches, poll, STATUS=), endpoint-apply.c (Endpoint=
+ * failover), reload.c. The steps below are shared among them; a reload repeats most. Each logs
+ * its own failure. */
+
+/* The bridge and interface of every event of this daemon; no handshake age. */
+EventInfo manager_event_info(const Manager *m);
 
 /* Reads or creates b's private key (KEY_CREATED when new). */
 int manager_load_key(Manager *m, const Bridge *b, WgKey ret_key, char ret_public[WG_KEY_B64_LEN + 1]);

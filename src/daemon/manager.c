@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include <arpa/inet.h>
 #include <net/if.h>
 #include <syslog.h>
 #include <systemd/sd-daemon.h>
-#include <time.h>
 
 #include "daemon/event.h"
 #include "daemon/manager-internal.h"
@@ -113,7 +111,7 @@ int manager_load_config(const char *root, const char *name, bool log_now, Host *
 
 /* ---- Pieces of the lifecycle ---------------------------------------------------------------- */
 
-static EventInfo manager_event_info(const Manager *m) {
+EventInfo manager_event_info(const Manager *m) {
         return (EventInfo) { .bridge = m->name, .interface = m->bridge ? m->bridge->interface : NULL,
                              .handshake_age = -1 };
 }
@@ -138,58 +136,6 @@ int manager_load_key(Manager *m, const Bridge *b, WgKey ret_key, char ret_public
                 i.detail = path;
                 event_emit(EVENT_KEY_CREATED, &i);
         }
-        return 0;
-}
-
-static bool covered_by_address(const Bridge *b, const IpPrefix *p) {
-        for (size_t i = 0; i < b->n_addresses; i++)
-                if (ip_prefix_contains(&b->addresses[i], p))
-                        return true;
-        return false;
-}
-
-/* The networks reached through the tunnel beyond the prefix routes of its own addresses: a relay's
- * sites (the [Peer] AllowedIPs= behind each site peer), a client's [Server] AllowedIPs=. */
-static int tunnel_routes(const Bridge *b, IpPrefix **ret, size_t *ret_n) {
-        _cleanup_free_ IpPrefix *routes = NULL;
-        size_t n = 0;
-
-        for (size_t i = 0; i < (b->mode == BRIDGE_MODE_CLIENT ? 1 : b->n_peers); i++) {
-                const IpPrefix *nets = b->mode == BRIDGE_MODE_CLIENT ? b->server.allowed_ips : b->peers[i].allowed_ips;
-                size_t n_nets = b->mode == BRIDGE_MODE_CLIENT ? b->server.n_allowed_ips : b->peers[i].n_allowed_ips;
-                for (size_t j = 0; j < n_nets; j++) {
-                        IpPrefix net = ip_prefix_network(&nets[j]);
-                        if (covered_by_address(b, &net))
-                                continue;
-                        IpPrefix *slot = ARRAY_PUSH(routes, n);
-                        if (!slot)
-                                return -ENOMEM;
-                        *slot = net;
-                }
-        }
-        *ret = TAKE_PTR(routes);
-        *ret_n = n;
-        return 0;
-}
-
-/* What a userspace or test-mode device needs that networkd would otherwise do: MTU, addresses,
- * routes, up. */
-int manager_configure_link(Manager *m, const Bridge *b) {
-        _cleanup_free_ IpPrefix *routes = NULL;
-        size_t n_routes = 0;
-
-        int r = rtnl_link_set(m->ifindex, b->mtu, true);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set MTU %u and bring %s up: %m", b->mtu, b->interface);
-        r = rtnl_address_sync(m->ifindex, b->addresses, b->n_addresses);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set the addresses of %s: %m", b->interface);
-        r = tunnel_routes(b, &routes, &n_routes);
-        if (r < 0)
-                return log_oom();
-        r = rtnl_route_sync(m->ifindex, routes, n_routes);
-        if (r < 0)
-                return log_error_errno(r, "Cannot set the routes through %s: %m", b->interface);
         return 0;
 }
 
@@ -244,144 +190,6 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
         }
         if (changed || force_reload)
                 return exportfs_reload();
-        return 0;
-}
-
-static int peer_name_cmp(const void *a, const void *b) {
-        const Peer *const *x = a, *const *y = b;
-        return strcmp((*x)->name, (*y)->name);
-}
-
-void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_bridge) {
-        const Bridge *b = m->bridge;
-        size_t n = b->mode == BRIDGE_MODE_CLIENT ? (b->server.set ? 1 : 0) : b->n_peers;
-
-        PeerWatch *w = calloc(n ?: 1, sizeof *w);
-        if (!w) {
-                log_oom();
-                return;
-        }
-        /* Carry state over a reload for peers that kept their name and key (by name, in O(n log n)). */
-        _cleanup_free_ const Peer **by_name = NULL;
-        if (old && old_bridge && b->mode != BRIDGE_MODE_CLIENT && old_bridge->n_peers > 0) {
-                by_name = calloc(old_bridge->n_peers, sizeof *by_name);
-                for (size_t i = 0; by_name && i < old_bridge->n_peers; i++)
-                        by_name[i] = &old_bridge->peers[i];
-                if (by_name)
-                        qsort(by_name, old_bridge->n_peers, sizeof *by_name, peer_name_cmp);
-        }
-        for (size_t i = 0; by_name && i < n; i++) {
-                const Peer probe = { .name = b->peers[i].name }, *pp = &probe;
-                const Peer **found = bsearch(&pp, by_name, old_bridge->n_peers, sizeof *by_name, peer_name_cmp);
-                if (found && memcmp((*found)->public_key, b->peers[i].public_key, sizeof(WgKey)) == 0)
-                        w[i] = old[*found - old_bridge->peers];
-        }
-        if (old && b->mode == BRIDGE_MODE_CLIENT && n == 1)
-                w[0] = old[0];
-        /* A failover choice is an index into the Endpoint= list: it means nothing for another list. */
-        for (size_t i = 0; old_bridge && i < n; i++) {
-                bool same;
-                if (b->mode == BRIDGE_MODE_CLIENT)
-                        same = old_bridge->mode == BRIDGE_MODE_CLIENT &&
-                               endpoints_equal(b->server.endpoints, b->server.n_endpoints, old_bridge->server.endpoints,
-                                               old_bridge->server.n_endpoints);
-                else {
-                        const Peer *op = b->peers[i].n_endpoints > 0 ? bridge_find_peer(old_bridge, b->peers[i].name) : NULL;
-                        same = !op || endpoints_equal(b->peers[i].endpoints, b->peers[i].n_endpoints, op->endpoints,
-                                                      op->n_endpoints);
-                }
-                if (!same)
-                        w[i].dial = (EndpointWatch) {};
-        }
-        free(m->watches);
-        m->watches = w;
-        m->n_watches = n;
-}
-
-/* ---- Forwarding (nas, relay) ---- */
-
-static int forwarding_enable_on(Manager *m, const char *ifname, int family) {
-        _cleanup_free_ char *name = NULL;
-        if (asprintf(&name, "net/%s/conf/%s/forwarding", family == AF_INET6 ? "ipv6" : "ipv4", ifname) < 0)
-                return log_oom();
-        int r = sysctl_set(&m->sysctls, name, "1");
-        if (r < 0)
-                return log_error_errno(r, "Cannot enable forwarding on %s (%s): %m", ifname, name);
-        log_debug("Forwarding enabled: %s", name);
-        return 0;
-}
-
-/* ip-sysctl.rst: IPv4 forwards a packet when the interface it came in on has conf/IFACE/forwarding
- * set, so the tunnel (requests) and the LAN side (answers) need it, and nothing else does. The
- * host-wide switch (networkd's IPForward=, on Debian 12 for the whole host and never off again)
- * stays as the administrator left it. IPv6 has no per-interface switch for forwarding itself
- * before Linux 6.17 (force_forwarding): there conf/IFACE/forwarding only changes the host/router
- * behaviour, and IPv6 forwarding also needs net.ipv6.conf.all.forwarding=1 from the administrator. */
-int manager_enable_forwarding(Manager *m, const Host *h, const Bridge *b) {
-        int r;
-
-        if (b->mode != BRIDGE_MODE_NAS && b->mode != BRIDGE_MODE_RELAY)
-                return 0;
-
-        /* Another bridge's [Forward] To=@THIS: the answers from our sites come in on our tunnel and
-         * are forwarded from there. That bridge sets it too when our link exists before it starts;
-         * when ours comes later (or is made anew), only we are there to do it. */
-        bool target = false;
-        for (size_t i = 0; h && i < h->n_bridges && !target; i++)
-                for (size_t j = 0; h->bridges[i] != b && j < h->bridges[i]->n_forwards; j++)
-                        if (streq_ptr(h->bridges[i]->forwards[j].to_bridge, b->name))
-                                target = true;
-        if (target)
-                for (int pass = 0; pass < 2; pass++) {
-                        r = forwarding_enable_on(m, b->interface, pass == 0 ? AF_INET : AF_INET6);
-                        if (r < 0)
-                                return r;
-                }
-
-        if (b->n_forwards == 0)
-                return 0;
-
-        for (int pass = 0; pass < 2; pass++) {
-                int family = pass == 0 ? AF_INET : AF_INET6;
-                bool any = false;
-                for (size_t i = 0; i < b->n_forwards; i++) {
-                        const Forward *f = &b->forwards[i];
-                        char ifname[IF_NAMESIZE] = "";
-
-                        if (f->to_bridge) {
-                                const Bridge *o = host_find_bridge(h, f->to_bridge);
-                                if (!o)
-                                        continue;
-                                snprintf(ifname, sizeof ifname, "%s", o->interface);
-                        } else {
-                                int oif = 0;
-                                char buf[IP_PREFIX_STRLEN];
-                                if (f->to.family != family)
-                                        continue;
-                                r = rtnl_route_oif(&f->to, &oif);
-                                if (r < 0 || !if_indextoname((unsigned) oif, ifname)) {
-                                        log_warning_errno(r < 0 ? r : errno, "%s:%u: no route to [Forward] To=%s (%m); "
-                                                          "not forwarding there until the next reload.", f->source,
-                                                          f->line, ip_prefix_format(&f->to, buf));
-                                        continue;
-                                }
-                        }
-                        /* Our tunnel forwards in any case: requests come in on it. */
-                        any = true;
-                        /* Another bridge's interface that does not exist yet: its own daemon sets it
-                         * when it starts (see above). */
-                        if (if_nametoindex(ifname) == 0)
-                                continue;
-                        r = forwarding_enable_on(m, ifname, family);
-                        if (r < 0)
-                                return r;
-                }
-                if (any) {
-                        r = forwarding_enable_on(m, b->interface, family);
-                        if (r < 0)
-                                return r;
-                }
-        }
         return 0;
 }
 
@@ -460,112 +268,6 @@ int manager_start(Manager *m) {
         event_emit(EVENT_READY, &info);
         (void) sd_notifyf(false, "READY=1\nSTATUS=%s", m->status);
         return 0;
-}
-
-/* ---- Running -------------------------------------------------------------------------------- */
-
-static const char *endpoint_format(const WgEndpoint *e, char buf[PEER_ENDPOINT_MAX]) {
-        char a[INET6_ADDRSTRLEN];
-        buf[0] = '\0';
-        if (e->addr.sa_family == AF_INET && inet_ntop(AF_INET, &e->addr4.sin_addr, a, sizeof a))
-                snprintf(buf, PEER_ENDPOINT_MAX, "%s:%u", a, (unsigned) ntohs(e->addr4.sin_port));
-        else if (e->addr.sa_family == AF_INET6 && inet_ntop(AF_INET6, &e->addr6.sin6_addr, a, sizeof a))
-                snprintf(buf, PEER_ENDPOINT_MAX, "[%s]:%u", a, (unsigned) ntohs(e->addr6.sin6_port));
-        return buf;
-}
-
-static int peer_key_cmp(const void *a, const void *b) {
-        const WgPeer *const *x = a, *const *y = b;
-        return memcmp((*x)->public_key, (*y)->public_key, WG_KEY_LEN);
-}
-
-/* The device's peers sorted by public key, for a lookup per configured peer in O(log n): a
- * 1000-peer bridge is polled every few seconds. Public keys are not secret, so memcmp() will do. */
-static const WgPeer **device_peer_index(const WgDevice *dev) {
-        const WgPeer **index = calloc(dev->n_peers ?: 1, sizeof *index);
-        if (!index)
-                return NULL;
-        for (size_t i = 0; i < dev->n_peers; i++)
-                index[i] = &dev->peers[i];
-        qsort(index, dev->n_peers, sizeof *index, peer_key_cmp);
-        return index;
-}
-
-static const WgPeer *device_peer_lookup(const WgPeer **index, size_t n, const uint8_t *key) {
-        WgPeer probe;
-        const WgPeer *p = &probe;
-        memcpy(probe.public_key, key, WG_KEY_LEN);
-        const WgPeer **found = bsearch(&p, index, n, sizeof *index, peer_key_cmp);
-        return found ? *found : NULL;
-}
-
-int manager_poll(Manager *m) {
-        _cleanup_(wg_device_freep) WgDevice *dev = NULL;
-        const Bridge *b = m->bridge;
-        int64_t now = (int64_t) time(NULL);
-
-        int r = wg_device_get(b->interface, m->uapi_dir, &dev);
-        if (r < 0) {
-                /* Say it once per outage, not every few seconds. */
-                if (m->n_up != (size_t) -1)
-                        log_warning_errno(r, "Cannot read the WireGuard device %s: %m", b->interface);
-                m->n_up = (size_t) -1;
-                return r;
-        }
-
-        _cleanup_free_ const WgPeer **index = device_peer_index(dev);
-        if (!index)
-                return log_oom();
-
-        size_t n_up = 0;
-        for (size_t i = 0; i < m->n_watches; i++) {
-                const uint8_t *key = b->mode == BRIDGE_MODE_CLIENT ? b->server.public_key : b->peers[i].public_key;
-                const char *name = b->mode == BRIDGE_MODE_CLIENT ? "server" : b->peers[i].name;
-                const WgPeer *wp = device_peer_lookup(index, dev->n_peers, key);
-                char endpoint[PEER_ENDPOINT_MAX] = "", public_b64[WG_KEY_B64_LEN + 1];
-                PeerChange c;
-
-                if (wp)
-                        endpoint_format(&wp->endpoint, endpoint);
-                PeerReading reading = {
-                        .present = wp,
-                        .last_handshake_sec = wp ? wp->last_handshake_sec : 0,
-                        .endpoint = endpoint,
-                };
-                peer_watch_update(&m->watches[i], &reading, now, &c);
-                manager_endpoint_check(m, i, wp, now);
-                if (peer_watch_is_up(&m->watches[i]))
-                        n_up++;
-                if (c.event == _EVENT_NONE)
-                        continue;
-
-                wg_key_to_base64(public_b64, key);
-                EventInfo info = manager_event_info(m);
-                info.peer = name;
-                info.public_key = public_b64;
-                info.endpoint = *endpoint ? endpoint : NULL;
-                info.old_endpoint = *c.old_endpoint ? c.old_endpoint : NULL;
-                info.handshake_age = c.handshake_age;
-                event_emit(c.event, &info);
-        }
-        m->n_up = n_up;
-        return 0;
-}
-
-void manager_update_status(Manager *m, bool notify) {
-        _cleanup_free_ char *s = NULL;
-
-        if (m->n_up == (size_t) -1) {
-                if (asprintf(&s, "cannot read WireGuard device %s", m->bridge->interface) < 0)
-                        s = NULL;
-        } else
-                s = status_format(m->bridge, m->n_up);
-        if (!s || streq_ptr(s, m->status))
-                return;
-        free(m->status);
-        m->status = TAKE_PTR(s);
-        if (notify)
-                (void) sd_notifyf(false, "STATUS=%s", m->status);
 }
 
 /* ---- Stop ----------------------------------------------------------------------------------- */

@@ -10,17 +10,12 @@
 # client's ping loses no packet; peer list / status show the live device; peer remove cuts only the
 # removed client. Root only; exits 77 (skip) without root or the tools.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for p in wireguard-go wg nft ip python3 ping; do
-        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
-done
-
-BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-NFSWG=$BUILD/src/cli/nfswg
-NFSWGD=$BUILD/src/daemon/nfswgd
+need_root
+need_tools wireguard-go wg nft ip python3 ping
 for b in "$NFSWG" "$NFSWGD"; do
-        [ -x "$b" ] || { echo "SKIP: $b not built"; exit 77; }
+        [ -x "$b" ] || skip "$b not built"
 done
 
 T=$(mktemp -d /tmp/nfswg-t-cli.XXXXXX)
@@ -35,50 +30,18 @@ IFB=${IFB:0:15}
 IF1=${IF1:0:15}
 IF2=${IF2:0:15}
 PORT=51879
-PIDS=()
-DAEMON=
 
-cleanup() {
-        [ -n "$DAEMON" ] && kill -TERM "$DAEMON" 2>/dev/null && sleep 0.5
-        [ -n "$DAEMON" ] && kill -9 "$DAEMON" 2>/dev/null
-        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        sleep 0.3
-        for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-        for ns in "$NSB" "$NS1" "$NS2"; do ip netns del "$ns" 2>/dev/null; done
-        rm -f "/var/run/wireguard/$IFB.sock" "/var/run/wireguard/$IF1.sock" "/var/run/wireguard/$IF2.sock"
-        rm -rf "$T"
-}
-trap cleanup EXIT
-
-FAILS=0
-pass() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-quiet() { "$@" >/dev/null 2>&1; }
 inb() { ip netns exec "$NSB" "$@"; }
 in1() { ip netns exec "$NS1" "$@"; }
 in2() { ip netns exec "$NS2" "$@"; }
 
 # ---- namespaces: the bridge with one veth to each client ---------------------------------------
-for ns in "$NSB" "$NS1" "$NS2"; do
-        ip netns add "$ns" || { echo "FAIL: cannot create namespace $ns"; exit 1; }
-        ip -n "$ns" link set lo up
-done
-ip link add "v$$b1" netns "$NSB" type veth peer name "v$$c1" netns "$NS1"
-ip link add "v$$b2" netns "$NSB" type veth peer name "v$$c2" netns "$NS2"
-inb ip addr add 192.168.77.1/24 dev "v$$b1"; inb ip link set "v$$b1" up
-inb ip addr add 192.168.78.1/24 dev "v$$b2"; inb ip link set "v$$b2" up
-in1 ip addr add 192.168.77.2/24 dev "v$$c1"; in1 ip link set "v$$c1" up
-in2 ip addr add 192.168.78.2/24 dev "v$$c2"; in2 ip link set "v$$c2" up
+new_ns "$NSB" "$NS1" "$NS2"
+veth "$NSB" "v$$b1" 192.168.77.1/24 "$NS1" "v$$c1" 192.168.77.2/24
+veth "$NSB" "v$$b2" 192.168.78.1/24 "$NS2" "v$$c2" 192.168.78.2/24
 # the bridge's Endpoint= is 192.168.77.1, a local address of the bridge's namespace: no forwarding
 in2 ip route add 192.168.77.1/32 via 192.168.78.1
 
-start_wggo() { # NS IFNAME
-        WG_PROCESS_FOREGROUND=1 ip netns exec "$1" wireguard-go "$2" >"$T/wggo-$2.log" 2>&1 &
-        PIDS+=($!)
-        for _ in $(seq 50); do [ -S "/var/run/wireguard/$2.sock" ] && return 0; sleep 0.1; done
-        echo "FAIL: wireguard-go $2 did not start"; cat "$T/wggo-$2.log"; exit 1
-}
 start_wggo "$NSB" "$IFB"
 start_wggo "$NS1" "$IF1"
 start_wggo "$NS2" "$IF2"
@@ -105,49 +68,19 @@ configure_client() {
 
 "$NFSWG" --root "$R" peer add "$NAME" one >"$T/one.conf" 2>"$T/one.err"
 check "peer add one (before the daemon starts)" grep -q "^PrivateKey = " "$T/one.conf"
-configure_client "$NS1" "$IF1" "$T/one.conf" || fail "client one configured"
 
 # ---- the daemon ---------------------------------------------------------------------------------------
-cat >"$T/exportfs" <<SH
-#!/bin/sh
-echo "exportfs \$*" >>"$T/exportfs.log"
-SH
-chmod +x "$T/exportfs"
-cat >"$T/notify.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as f:
-    while True:
-        f.write(s.recv(65536).decode(errors="replace").strip().replace("\n", "|") + "\n")
-PY
-python3 "$T/notify.py" "$T/notify.sock" "$T/notify.log" &
-PIDS+=($!)
-for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
-touch "$T/notify.log"
-count() { grep -c -- "$1" "$T/notify.log"; }
-wait_ready() { # N: until the Nth READY=1
-        for _ in $(seq 300); do
-                [ "$(count READY=1)" -ge "$1" ] && return 0
-                kill -0 "$DAEMON" 2>/dev/null || return 1
-                sleep 0.05
-        done
-        return 1
-}
-reload() { # what `systemctl reload nfswg@NAME` does: SIGHUP, then wait for READY=1 again
-        local n
-        n=$(count READY=1)
-        kill -HUP "$DAEMON"
-        wait_ready $((n + 1))
-}
+exportfs_stub
+start_notify_reader
 
 NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
         ip netns exec "$NSB" "$NFSWGD" --root "$R" --no-networkd "$NAME" >"$T/daemon.log" 2>&1 &
 DAEMON=$!
-if ! wait_ready 1; then
-        echo "FAIL: the daemon did not become ready"; cat "$T/daemon.log"; exit 1
-fi
+wait_notify "READY=1" 1 15 || die "the daemon did not become ready" "$T/daemon.log"
 pass "daemon ready"
+# Only now: the client's PersistentKeepalive= sends a handshake initiation as soon as the device is
+# up, and one the bridge could not answer yet is retried only after Rekey-Timeout (5 s).
+configure_client "$NS1" "$IF1" "$T/one.conf" || fail "client one configured"
 
 # Something that answers on the NFS port (no nfsd in a namespace): a TCP listener on 2049.
 cat >"$T/listen.py" <<'PY'
@@ -161,8 +94,7 @@ while True:
     c.sendall(b"nfs\n")
     c.close()
 PY
-ip netns exec "$NSB" python3 "$T/listen.py" &   # not via inb(): $! must be the listener itself
-PIDS+=($!)
+bg ip netns exec "$NSB" python3 "$T/listen.py"
 sleep 0.3
 nfs_reachable() { # NS
         ip netns exec "$1" python3 -c '
@@ -182,7 +114,7 @@ sleep 1
 "$NFSWG" --root "$R" peer add "$NAME" two >"$T/two.conf" 2>"$T/two.err"
 check "peer add two" grep -q "^PrivateKey = " "$T/two.conf"
 check "client two got the next address" grep -q "^Address = 10.77.0.3/32" "$T/two.conf"
-check "the daemon reloads the new drop-in" reload
+check "the daemon reloads the new drop-in" hup_daemon 15
 configure_client "$NS2" "$IF2" "$T/two.conf" || fail "client two configured"
 check "client two completes a handshake and pings" quiet in2 ping -c 3 -W 2 10.77.0.1
 TWO_PUB=$(sed -n 's/^PrivateKey = //p' "$T/two.conf" | wg pubkey)
@@ -219,7 +151,7 @@ PING=$!
 sleep 1
 "$NFSWG" --root "$R" peer remove "$NAME" two >"$T/remove.out" 2>&1
 check "peer remove two" [ ! -e "$R/etc/nfswg/$NAME.conf.d/peer-two.conf" ]
-check "the daemon reloads the removal" reload
+check "the daemon reloads the removal" hup_daemon 15
 check "client two is gone from the device" sh -c "! ip netns exec $NSB wg show $IFB peers | grep -qx '$TWO_PUB'"
 check "client two can no longer ping" sh -c "! ip netns exec $NS2 ping -c 2 -W 1 10.77.0.1 >/dev/null"
 check "client two can no longer reach the NFS port" sh -c "! ip netns exec $NS2 python3 -c '

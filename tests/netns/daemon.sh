@@ -10,61 +10,27 @@
 #
 # Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip or python3.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for p in wireguard-go wg nft ip python3 ping; do
-        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
-done
-
-BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-NFSWGD=$BUILD/src/daemon/nfswgd
-[ -x "$NFSWGD" ] || { echo "FAIL: $NFSWGD not built"; exit 1; }
+need_root
+need_tools wireguard-go wg nft ip python3 ping
+need_built "$NFSWGD"
 
 T=$(mktemp -d /tmp/nfswg-t-daemon.XXXXXX)
 NSB=nfswg-t-daemon-$$-b
 NSC=nfswg-t-daemon-$$-c
-IFB=nfdb$$          # bridge side (wireguard-go device, /var/run/wireguard/$IFB.sock)
+IFB=nfdb$$          # bridge side (wireguard-go device, /run/wireguard/$IFB.sock)
 IFC=nfdc$$          # client side
 IFB=${IFB:0:15}
 IFC=${IFC:0:15}
 PORT=51877
-PIDS=()
-DAEMON=
 
-cleanup() {
-        [ -n "$DAEMON" ] && kill -9 "$DAEMON" 2>/dev/null
-        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        sleep 0.3
-        for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-        ip netns del "$NSB" 2>/dev/null
-        ip netns del "$NSC" 2>/dev/null
-        rm -f "/var/run/wireguard/$IFB.sock" "/var/run/wireguard/$IFC.sock"
-        rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM HUP
-
-FAILS=0
-pass() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 inb() { ip netns exec "$NSB" "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
 
 # ---- namespaces, veth, wireguard-go devices -------------------------------------------------
-ip netns add "$NSB" && ip netns add "$NSC" || { echo "FAIL: cannot create namespaces"; exit 1; }
-ip link add "v$$b" type veth peer name "v$$c"
-ip link set "v$$b" netns "$NSB"
-ip link set "v$$c" netns "$NSC"
-inb ip addr add 192.168.77.1/24 dev "v$$b"; inb ip link set "v$$b" up; inb ip link set lo up
-inc ip addr add 192.168.77.2/24 dev "v$$c"; inc ip link set "v$$c" up; inc ip link set lo up
-
-start_wggo() { # NS IFNAME
-        WG_PROCESS_FOREGROUND=1 ip netns exec "$1" wireguard-go "$2" >"$T/wggo-$2.log" 2>&1 &
-        PIDS+=($!)
-        for _ in $(seq 50); do [ -S "/var/run/wireguard/$2.sock" ] && return 0; sleep 0.1; done
-        echo "FAIL: wireguard-go $2 did not start"; cat "$T/wggo-$2.log"; exit 1
-}
+new_ns "$NSB" "$NSC"
+veth "$NSB" "v$$b" 192.168.77.1/24 "$NSC" "v$$c" 192.168.77.2/24
 start_wggo "$NSB" "$IFB"
 start_wggo "$NSC" "$IFC"
 
@@ -96,67 +62,25 @@ PublicKey=$CLIENT_PUB
 Address=10.77.0.2/32
 CONF
 
-# exportfs stand-in: records each call.
-cat >"$T/exportfs" <<SH
-#!/bin/sh
-echo "exportfs \$*" >>"$T/exportfs.log"
-SH
-chmod +x "$T/exportfs"
+exportfs_stub
+start_notify_reader
 
-# NOTIFY_SOCKET reader: one line per datagram, "TIME FIELD|FIELD|...".
-cat >"$T/notify.py" <<'PY'
-import socket, sys, time, os
-path, log = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-with open(log, "a", buffering=1) as f:
-    while True:
-        data = s.recv(65536).decode(errors="replace")
-        f.write("%.6f %s\n" % (time.time(), data.strip().replace("\n", "|")))
-PY
-python3 "$T/notify.py" "$T/notify.sock" "$T/notify.log" &
-PIDS+=($!)
-for _ in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
-touch "$T/notify.log"
-
-count() { grep -c -- "$1" "$T/notify.log"; }
 rotate_log() { cat "$T/daemon.log" >>"$T/all.log"; : >"$T/daemon.log"; }
-# wait_notify PATTERN N [TIMEOUT]: until PATTERN was seen N times
-wait_notify() {
-        local i
-        for i in $(seq $((${3:-10} * 20))); do
-                [ "$(count "$1")" -ge "$2" ] && return 0
-                [ -n "$DAEMON" ] && ! kill -0 "$DAEMON" 2>/dev/null && return 1
-                sleep 0.05
-        done
-        return 1
-}
-wait_log() { # PATTERN [TIMEOUT]
-        local i
-        for i in $(seq $((${2:-10} * 20))); do grep -q -- "$1" "$T/daemon.log" && return 0; sleep 0.05; done
-        return 1
-}
+wait_log() { wait_until "${2:-10}" grep -q -- "$1" "$T/daemon.log"; } # PATTERN [SECONDS]
 
-start_daemon() {
-        T0=$(date +%s.%N)
-        NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=1000000 NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
-                ip netns exec "$NSB" "$NFSWGD" --root "$R" --no-networkd t "$@" >>"$T/daemon.log" 2>&1 &
+start_bridge() { # OPTION... NAME: nfswgd in the bridge's namespace, its PID in $DAEMON
+        NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
+                ip netns exec "$NSB" "$NFSWGD" --root "$R" "$@" >>"$T/daemon.log" 2>&1 &
         DAEMON=$!
+}
+start_daemon() { # bridge t on the device made above
+        T0=$(date +%s.%N)
+        WATCHDOG_USEC=1000000 start_bridge --no-networkd t
 }
 ready_time() { # seconds from T0 to the Nth READY=1
         awk -v t0="$T0" -v n="$1" '/READY=1/ { if (++c == n) { printf "%.3f", $1 - t0; exit } }' "$T/notify.log"
 }
-nft_norm() { # the table as JSON without handles and counter values
-        inb nft -j list table inet nfswg_t 2>/dev/null | python3 -c '
-import json, sys
-def strip(o):
-    if isinstance(o, dict):
-        return {k: strip(v) for k, v in o.items() if k not in ("handle", "packets", "bytes")}
-    if isinstance(o, list):
-        return [strip(v) for v in o]
-    return o
-print(json.dumps(strip(json.load(sys.stdin)), sort_keys=True))'
-}
+nft_norm() { inb nft -j list table inet nfswg_t 2>/dev/null | json_strip handle packets bytes; }
 # key, preshared key, allowed IPs, keepalive: what the configuration decides (not traffic counters)
 wg_peers() { inb wg show "$IFB" dump | tail -n +2 | awk '{print $1, $2, $4, $8}' | sort; }
 
@@ -210,10 +134,7 @@ PING=$!
 sleep 1
 NEW_PUB=$(wg genkey | wg pubkey)
 printf '[Peer]\nName=newbie\nPublicKey=%s\nAddress=10.77.0.3/32\n' "$NEW_PUB" >"$R/etc/nfswg/t.conf.d/peer-newbie.conf"
-READY_N=$(count "READY=1")
-H0=$(date +%s.%N)
-kill -HUP "$DAEMON"
-check "reload: RELOADING=1 then READY=1" wait_notify "READY=1" $((READY_N + 1)) 10
+check "reload: RELOADING=1 then READY=1" hup_daemon 10
 grep -q "RELOADING=1" "$T/notify.log" || fail "RELOADING=1 not sent"
 wait "$PING"
 check "reload: the running ping lost nothing" grep -q " 0% packet loss" "$T/ping.log"
@@ -231,9 +152,7 @@ NFT_BEFORE=$(nft_norm)
 WG_BEFORE=$(wg_peers)
 printf '[Peer]\nName=broken\nPublicKey=%s\nAddress=10.77.0.3/32\nBogus=1\n' "$(wg genkey | wg pubkey)" \
         >"$R/etc/nfswg/t.conf.d/zz-broken.conf"
-READY_N=$(count "READY=1")
-kill -HUP "$DAEMON"
-check "broken reload: still READY afterwards" wait_notify "READY=1" $((READY_N + 1)) 10
+check "broken reload: still READY afterwards" hup_daemon 10
 check "broken reload: still running" kill -0 "$DAEMON"
 check "broken reload: refusal names FILE:LINE" grep -q "reload refused.*zz-broken.conf:5:" "$T/daemon.log"
 check "broken reload: nft table unchanged" [ "$NFT_BEFORE" = "$(nft_norm)" ]
@@ -247,7 +166,7 @@ kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
 # Meanwhile someone adds a stray peer and empties our set: the restart must converge anyway.
 inb wg set "$IFB" peer "$(wg genkey | wg pubkey)" allowed-ips 10.77.0.99/32
 inb nft flush set inet nfswg_t peers4
-READY_N=$(count "READY=1")
+READY_N=$(notify_count "READY=1")
 start_daemon
 check "restart: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
 check "restart: same nft table" [ "$NFT_BEFORE" = "$(nft_norm)" ]
@@ -304,14 +223,9 @@ Name=client
 PublicKey=$CLIENT_PUB
 Address=10.79.0.2/32
 CONF
-start_userspace() {
-        NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
-                ip netns exec "$NSB" "$NFSWGD" --root "$R" u >>"$T/daemon.log" 2>&1 &
-        DAEMON=$!
-}
 wggo_of_daemon() { pgrep -P "$DAEMON" -x wireguard-go; }
-READY_N=$(count "READY=1")
-start_userspace
+READY_N=$(notify_count "READY=1")
+start_bridge u
 check "userspace: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
 check "userspace: wireguard-go runs as the daemon's child" sh -c "pgrep -P $DAEMON -x wireguard-go >/dev/null"
 check "userspace: device configured" sh -c "ip netns exec $NSB wg show $IFU peers | grep -qx '$CLIENT_PUB' && ip -n $NSB addr show dev $IFU | grep -q 10.79.0.1/24"
@@ -320,8 +234,8 @@ WGGO=$(wggo_of_daemon)
 kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
 for _ in $(seq 50); do kill -0 "$WGGO" 2>/dev/null || break; sleep 0.1; done
 check "userspace: wireguard-go gone with the killed daemon" sh -c "! kill -0 $WGGO 2>/dev/null"
-READY_N=$(count "READY=1")
-start_userspace
+READY_N=$(notify_count "READY=1")
+start_bridge u
 check "userspace: restart after kill -9 is READY" wait_notify "READY=1" $((READY_N + 1)) 15
 WGGO=$(wggo_of_daemon)
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
@@ -354,19 +268,14 @@ Address=10.80.0.2/32
 CONF
 fwd() { inb cat "/proc/sys/net/ipv4/conf/$1/forwarding"; }
 check "nas: forwarding off before" [ "$(fwd "$VB")" = 0 ]
-start_nas() {
-        NOTIFY_SOCKET=$T/notify.sock NFSWG_POLL_SEC=1 NFSWG_EXPORTFS=$T/exportfs \
-                ip netns exec "$NSB" "$NFSWGD" --root "$R" n >>"$T/daemon.log" 2>&1 &
-        DAEMON=$!
-}
-READY_N=$(count "READY=1")
-start_nas
+READY_N=$(notify_count "READY=1")
+start_bridge n
 check "nas: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
 check "nas: forwarding on for the tunnel and the LAN side only" \
         sh -c "[ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/$IFN/forwarding) = 1 ] && [ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/$VB/forwarding) = 1 ] && [ \$(ip netns exec $NSB cat /proc/sys/net/ipv4/conf/lo/forwarding) = 0 ]"
 kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
-READY_N=$(count "READY=1")
-start_nas
+READY_N=$(notify_count "READY=1")
+start_bridge n
 check "nas: restart after kill -9 is READY" wait_notify "READY=1" $((READY_N + 1)) 15
 kill -TERM "$DAEMON"; wait "$DAEMON"; DAEMON=
 check "nas: the LAN side's forwarding restored to 0 after crash + restart + stop" [ "$(fwd "$VB")" = 0 ]
@@ -383,7 +292,7 @@ with open(sys.argv[1], "w") as f:
 PY
 # the 1000 peers need a tunnel network that holds them
 sed -i 's|^Address=10.77.0.1/24|Address=10.77.0.1/24\nAddress=10.78.0.1/16|' "$R/etc/nfswg/t.conf"
-READY_N=$(count "READY=1")
+READY_N=$(notify_count "READY=1")
 start_daemon
 wait_notify "READY=1" $((READY_N + 1)) 60 || { fail "1000 peers: no READY"; tail "$T/daemon.log"; }
 READY1000=$(ready_time $((READY_N + 1)))
@@ -391,10 +300,9 @@ check "1000 peers: all in the device" [ "$(inb wg show "$IFB" peers | wc -l)" -g
 
 time_hup() { # seconds from HUP to the next READY=1
         local n h0
-        n=$(count "READY=1")
+        n=$(notify_count "READY=1")
         h0=$(date +%s.%N)
-        kill -HUP "$DAEMON"
-        wait_notify "READY=1" $((n + 1)) 60 || { echo "FAIL"; return; }
+        hup_daemon 60 || { echo "FAIL"; return; }
         awk -v t0="$h0" -v n="$((n + 1))" '/READY=1/ { if (++c == n) { printf "%.3f", $1 - t0; exit } }' "$T/notify.log"
 }
 printf '[Peer]\nName=one-more\nPublicKey=%s\nAddress=10.77.0.50/32\n' "$(wg genkey | wg pubkey)" \
@@ -411,7 +319,7 @@ kill -TERM "$DAEMON"; wait "$DAEMON"; DAEMON=
 # one `wg set` for all removals (a thousand `ip netns exec` would take a minute)
 inb wg set "$IFB" $(inb wg show "$IFB" peers | sed 's/.*/peer & remove/')
 check "1000 peers: device emptied for the cold start" [ -z "$(inb wg show "$IFB" peers)" ]
-READY_N=$(count "READY=1")
+READY_N=$(notify_count "READY=1")
 start_daemon
 wait_notify "READY=1" $((READY_N + 1)) 60 || fail "1000 peers: no READY on the cold start"
 COLD=$(ready_time $((READY_N + 1)))

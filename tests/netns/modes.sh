@@ -15,46 +15,18 @@
 #
 # Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip, python3 or /dev/net/tun.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
-for p in wireguard-go wg nft ip python3 timeout; do
-        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing"; exit 77; }
-
-BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-NFSWGD=$BUILD/src/daemon/nfswgd
-[ -x "$NFSWGD" ] || { echo "FAIL: $NFSWGD not built"; exit 1; }
+need_root
+need_tools wireguard-go wg nft ip python3 timeout
+need_tun
+need_built "$NFSWGD"
 
 id=$$
 T=$(mktemp -d /tmp/nfswg-t-modes.XXXXXX)
 NSL=nfswg-t-modes-$id-lan NSB=nfswg-t-modes-$id-bridge NSP=nfswg-t-modes-$id-peer NSU=nfswg-t-modes-$id-unlisted
 NSR=nfswg-t-modes-$id-relay NSW=nfswg-t-modes-$id-roamer NSS=nfswg-t-modes-$id-site
-ALL_NS="$NSL $NSB $NSP $NSU $NSR $NSW $NSS"
-# wireguard-go's UAPI sockets live in /run/wireguard, shared by every namespace: names unique per run.
 IFB=nfmb$id IFP=nfmp$id IFU=nfmu$id IFRO=nfmr$id IFSA=nfms$id IFW=nfmw$id IFSITE=nfmx$id
-ALL_IF="$IFB $IFP $IFU $IFRO $IFSA $IFW $IFSITE"
-PIDS=()
-DAEMONS=()
-
-cleanup() {
-        for p in "${DAEMONS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-        for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-        sleep 0.5
-        for p in "${DAEMONS[@]}" "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-        for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null; done
-        for i in $ALL_IF; do rm -f "/run/wireguard/$i.sock"; done
-        rm -rf "$T"
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM HUP
-
-FAILS=0
-pass() { echo "ok - $*"; }
-fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-quiet() { "$@" >/dev/null 2>&1; }
 
 # ---- helpers -----------------------------------------------------------------------------------
 # listener NS ADDR LOG PORT...: one process accepting on every port; it logs "PORT PEER" and answers
@@ -91,28 +63,18 @@ except OSError as e:
     sys.exit(1)
 PY
 listener() { # NS ADDR LOG PORT...
-        local ns=$1 addr=$2 log=$3; shift 3
-        in_ns "$ns" python3 "$T/listen.py" "$log" "$addr" "$@" >>"$T/listeners.err" 2>&1 &
-        PIDS+=($!)
-        for _ in $(seq 50); do grep -q listening "$log" 2>/dev/null && return 0; sleep 0.1; done
-        echo "FAIL: listener in $ns did not start"; cat "$T/listeners.err"; exit 1
+        local ns=$1 addr=$2 log=$3
+        shift 3
+        bg ip netns exec "$ns" python3 "$T/listen.py" "$log" "$addr" "$@" >>"$T/listeners.err" 2>&1
+        wait_until 5 grep -q listening "$log" 2>/dev/null || die "listener in $ns did not start" "$T/listeners.err"
 }
 # seen_from NS ADDR PORT: the address the listener saw ("" when the connection failed; 2 s timeout)
 seen_from() { in_ns "$1" timeout 5 python3 "$T/connect.py" "$2" "$3" 2 2>/dev/null | grep -v '^refused'; }
 refused() { ! in_ns "$1" timeout 5 python3 "$T/connect.py" "$2" "$3" 2 >/dev/null 2>&1; }
 
-veth() { # NS1 IF1 ADDR1 NS2 IF2 ADDR2
-        ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" || { echo "FAIL: veth $2"; exit 1; }
-        ip -n "$1" addr add "$3" dev "$2"; ip -n "$1" link set "$2" up
-        ip -n "$4" addr add "$6" dev "$5"; ip -n "$4" link set "$5" up
-}
-new_ns() { for ns in "$@"; do ip netns add "$ns" && ip -n "$ns" link set lo up || { echo "FAIL: netns $ns"; exit 1; }; done; }
-
-start_wggo() { # NS IFNAME KEYFILE PORT|- ADDR
-        WG_PROCESS_FOREGROUND=1 ip netns exec "$1" wireguard-go "$2" >"$T/wggo-$2.log" 2>&1 &
-        PIDS+=($!)
-        for _ in $(seq 50); do [ -S "/run/wireguard/$2.sock" ] && break; sleep 0.1; done
-        [ -S "/run/wireguard/$2.sock" ] || { echo "FAIL: wireguard-go $2 did not start"; cat "$T/wggo-$2.log"; exit 1; }
+# wg_device NS IFNAME KEYFILE PORT|- ADDR: a far end's wireguard-go device, keyed, addressed and up
+wg_device() {
+        start_wggo "$1" "$2"
         in_ns "$1" wg set "$2" private-key "$3"
         [ "$4" != - ] && in_ns "$1" wg set "$2" listen-port "$4"
         ip -n "$1" addr add "$5" dev "$2"
@@ -143,7 +105,7 @@ start_daemon() {
                 kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
         done
-        echo "FAIL: nfswgd $name did not become ready"; cat "$T/$name.log"; exit 1
+        die "nfswgd $name did not become ready" "$T/$name.log"
 }
 stop_daemon() { # PID
         kill -TERM "$1"; wait "$1"
@@ -159,10 +121,7 @@ reload_daemon() {
         done
         ! tail -n 5 "$T/$2.log" | grep -q "Bridge $2: reload refused"
 }
-wait_log() { # FILE PATTERN [TIMEOUT]
-        for _ in $(seq $((${3:-10} * 10))); do grep -q -- "$2" "$1" && return 0; sleep 0.1; done
-        return 1
-}
+wait_log() { wait_until "${3:-10}" grep -q -- "$2" "$1"; } # FILE PATTERN [SECONDS]
 counter() { # NS TABLE NAME: packets
         in_ns "$1" nft list counter inet "$2" "$3" 2>/dev/null | awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
 }
@@ -215,7 +174,7 @@ check "nas: forwarding switched on for exactly the tunnel and the LAN side ($(fo
 check "nas: host-wide forwarding left alone" \
         [ "$(in_ns "$NSB" cat /proc/sys/net/ipv4/conf/all/forwarding /proc/sys/net/ipv4/ip_forward | tr -d '\n')" = 00 ]
 
-start_wggo "$NSP" "$IFP" "$T/peer.key" - 10.50.0.2/24
+wg_device "$NSP" "$IFP" "$T/peer.key" - 10.50.0.2/24
 in_ns "$NSP" wg set "$IFP" peer "$BPUB" endpoint 172.31.1.1:51850 allowed-ips 10.50.0.0/24,192.168.50.0/24
 ip -n "$NSP" route add 192.168.50.0/24 dev "$IFP"
 
@@ -233,7 +192,7 @@ check "nas: nothing reached 8080" sh -c "! grep -q '^8080 ' $T/lan.log"
 
 # A WireGuard peer that is not in the configuration, slipped into the device behind the daemon's
 # back: WireGuard lets it in, the nft peer set must not.
-start_wggo "$NSU" "$IFU" "$T/unlisted.key" - 10.50.0.9/24
+wg_device "$NSU" "$IFU" "$T/unlisted.key" - 10.50.0.9/24
 in_ns "$NSU" wg set "$IFU" peer "$BPUB" endpoint 172.31.2.1:51850 allowed-ips 10.50.0.0/24,192.168.50.0/24
 ip -n "$NSU" route add 192.168.50.0/24 dev "$IFU"
 in_ns "$NSB" wg set "$IFB" peer "$UPUB" allowed-ips 10.50.0.9/32
@@ -258,8 +217,7 @@ check "nas: after stop forwarding is as before ($(forwarding_on "$NSB"))" [ "$(f
 check "nas: after stop the table is gone" sh -c "! ip netns exec $NSB nft list table inet nfswg_nas >/dev/null 2>&1"
 check "nas: after stop no traffic passes" refused "$NSP" 192.168.50.2 2049
 # Free the CPU for the relay part: the nas part's wireguard-go and listener processes go.
-for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+stop_all "${PIDS[@]}"
 PIDS=()
 for ns in "$NSL" "$NSB" "$NSP" "$NSU"; do ip netns del "$ns"; done
 
@@ -325,10 +283,10 @@ Ports=all
 
 # The site: answers the relay (whose address it learns from the handshake), keepalives every second
 # so the relay hears from it; routes the road warriors' network back for Masquerade=no.
-start_wggo "$NSS" "$IFSITE" "$T/site.key" 51862 10.61.0.2/24
+wg_device "$NSS" "$IFSITE" "$T/site.key" 51862 10.61.0.2/24
 in_ns "$NSS" wg set "$IFSITE" peer "$SAPUB" allowed-ips 10.61.0.0/24,10.60.0.0/24 persistent-keepalive 1
 ip -n "$NSS" route add 10.60.0.0/24 dev "$IFSITE"
-start_wggo "$NSW" "$IFW" "$T/roamer.key" - 10.60.0.2/24
+wg_device "$NSW" "$IFW" "$T/roamer.key" - 10.60.0.2/24
 in_ns "$NSW" wg set "$IFW" peer "$ROPUB" endpoint 172.31.3.1:51860 allowed-ips 10.60.0.0/24,10.61.0.0/24,192.168.60.0/24
 ip -n "$NSW" route add 192.168.60.0/24 dev "$IFW"
 listener "$NSW" 10.60.0.2 "$T/roamer.log" 8080

@@ -9,64 +9,37 @@
 #
 # Needs root; exits 77 (skip) otherwise. Touches only the namespaces it creates.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! unshare -n true 2>/dev/null; then
-        echo "SKIP: needs root and network namespaces"
-        exit 77
-fi
-for p in ip nft python3; do
-        command -v "$p" >/dev/null || { echo "SKIP: $p missing"; exit 77; }
-done
-
-BUILD=${NFSWG_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+need_root
+unshare -n true 2>/dev/null || skip "needs network namespaces"
+need_tools ip nft python3
 TOOL=$BUILD/tests/nfswg-nft-tool
-[ -x "$TOOL" ] || { echo "FAIL: $TOOL not built"; exit 1; }
+need_built "$TOOL"
 
 NS=nfswg-t-nft-$$
 B=$NS-bridge P=$NS-peer W=$NS-wan
 IFACE=nfswgt$$
 IFACE=${IFACE:0:15}
 NAME=tnft
-ROOT=$(mktemp -d)
-LISTENER=
-
-cleanup() {
-        # the listener runs in its own process group (setsid below): python3 may sit behind a
-        # wrapper (pyenv) that does not exec
-        [ -n "$LISTENER" ] && kill -- "-$LISTENER" 2>/dev/null || true
-        for n in "$B" "$P" "$W"; do ip netns del "$n" 2>/dev/null || true; done
-        rm -rf "$ROOT"
-}
-trap cleanup EXIT
-
-failures=0
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; failures=$((failures + 1)); }
-check() { # check DESCRIPTION COMMAND...
-        local d=$1; shift
-        if "$@"; then pass "$d"; else fail "$d"; fi
-}
+T=$(mktemp -d /tmp/nfswg-t-nft.XXXXXX)
+ROOT=$T/root
 
 inb() { ip netns exec "$B" "$@"; }
 
-for n in "$B" "$P" "$W"; do ip netns add "$n"; ip -n "$n" link set lo up; done
-ip link add "$IFACE" netns "$B" type veth peer name tun-p netns "$P"
-ip link add wan0 netns "$B" type veth peer name wan-w netns "$W"
-ip -n "$B" addr add 10.8.0.1/24 dev "$IFACE"
+new_ns "$B" "$P" "$W"
+veth "$B" "$IFACE" 10.8.0.1/24 "$P" tun-p 10.8.0.2/24
+veth "$B" wan0 192.0.2.1/24 "$W" wan-w 192.0.2.2/24
 ip -n "$B" addr add fd00:8::1/64 dev "$IFACE" nodad
-ip -n "$B" addr add 192.0.2.1/24 dev wan0
-ip -n "$P" addr add 10.8.0.2/24 dev tun-p
 ip -n "$P" addr add 10.8.0.66/24 dev tun-p
 ip -n "$P" addr add fd00:8::2/64 dev tun-p nodad
 ip -n "$P" addr add fd00:8::66/64 dev tun-p nodad
-ip -n "$W" addr add 192.0.2.2/24 dev wan-w
-for l in "$B:$IFACE" "$B:wan0" "$P:tun-p" "$W:wan-w"; do ip -n "${l%%:*}" link set "${l#*:}" up; done
 # the wan side may know the tunnel's addresses: they must still be refused from there
 ip -n "$W" route add 10.8.0.0/24 via 192.0.2.1
 
 # Stand-ins for nfsd (2049), rpcbind (111), mountd (20048), and a non-NFS service (8080) that the
 # table must leave alone. One dual-stack listener per port; connections are accepted and closed.
-setsid ip netns exec "$B" python3 -c '
+bg ip netns exec "$B" python3 -c '
 import selectors, socket, sys
 sel = selectors.DefaultSelector()
 for port in (2049, 111, 20048, 8080):
@@ -78,8 +51,7 @@ print("listening", flush=True)
 while True:
     for key, _ in sel.select():
         c, _ = key.fileobj.accept(); c.close()
-' &
-LISTENER=$!
+'
 
 # probe NS SRC DST PORT: a TCP connect within 1 s (a dropped SYN times out)
 probe() {
@@ -162,21 +134,10 @@ check "nfs_refused counted" test "$(counter refused_packets)" -gt 0
 check "nft shows the same counter" bash -c "ip netns exec $B nft list counter inet nfswg_$NAME nfs_refused | grep -q 'packets $(counter refused_packets) '"
 
 # Applying again gives the identical ruleset (handles aside: a new table gets new ones).
-strip_handles() {
-        python3 -c '
-import json, sys
-def strip(o):
-    if isinstance(o, dict):
-        return {k: strip(v) for k, v in o.items() if k != "handle"}
-    if isinstance(o, list):
-        return [strip(v) for v in o]
-    return o
-print(json.dumps(strip(json.load(sys.stdin)), sort_keys=True))'
-}
 check "apply again" inb "$TOOL" apply "$ROOT" "$NAME"
-FIRST=$(inb nft -j list table inet "nfswg_$NAME" | strip_handles)
+FIRST=$(inb nft -j list table inet "nfswg_$NAME" | json_strip handle)
 check "apply a third time" inb "$TOOL" apply "$ROOT" "$NAME"
-SECOND=$(inb nft -j list table inet "nfswg_$NAME" | strip_handles)
+SECOND=$(inb nft -j list table inet "nfswg_$NAME" | json_strip handle)
 check "re-apply gives the identical ruleset" test "$FIRST" = "$SECOND"
 if probe "$W" 192.0.2.2 192.0.2.1 2049; then fail "re-apply keeps refusing the wan"; else pass "re-apply keeps refusing the wan"; fi
 
@@ -208,8 +169,8 @@ if inb "$TOOL" counters "$NAME" >/dev/null 2>&1; then fail "counters of a missin
 check "wan reaches 2049 again" probe "$W" 192.0.2.2 192.0.2.1 2049
 check "other table untouched at the end" other_untouched
 
-if [ "$failures" -gt 0 ]; then
-        echo "$failures check(s) failed"
+if [ "$FAILS" -gt 0 ]; then
+        echo "$FAILS check(s) failed"
         exit 1
 fi
 echo "all checks passed"

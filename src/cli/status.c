@@ -42,15 +42,8 @@ void format_bytes(uint64_t bytes, char *buf, size_t size) {
 }
 
 void format_wg_endpoint(const WgEndpoint *e, char *buf, size_t size) {
-        char a[INET6_ADDRSTRLEN];
-        if (e->addr.sa_family == AF_INET) {
-                inet_ntop(AF_INET, &e->addr4.sin_addr, a, sizeof a);
-                snprintf(buf, size, "%s:%u", a, ntohs(e->addr4.sin_port));
-        } else if (e->addr.sa_family == AF_INET6) {
-                inet_ntop(AF_INET6, &e->addr6.sin6_addr, a, sizeof a);
-                snprintf(buf, size, "[%s]:%u", a, ntohs(e->addr6.sin6_port));
-        } else if (size > 0)
-                buf[0] = '\0';
+        char t[WG_ENDPOINT_STRLEN];
+        snprintf(buf, size, "%s", wg_endpoint_format(e, t) >= 0 ? t : "");
 }
 
 /* ---- JSON (RFC 8259): a tiny writer is all output needs ---- */

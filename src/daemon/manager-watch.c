@@ -62,16 +62,6 @@ void manager_init_watches(Manager *m, const PeerWatch *old, const Bridge *old_br
         m->n_watches = n;
 }
 
-static const char *endpoint_format(const WgEndpoint *e, char buf[PEER_ENDPOINT_MAX]) {
-        char a[INET6_ADDRSTRLEN];
-        buf[0] = '\0';
-        if (e->addr.sa_family == AF_INET && inet_ntop(AF_INET, &e->addr4.sin_addr, a, sizeof a))
-                snprintf(buf, PEER_ENDPOINT_MAX, "%s:%u", a, (unsigned) ntohs(e->addr4.sin_port));
-        else if (e->addr.sa_family == AF_INET6 && inet_ntop(AF_INET6, &e->addr6.sin6_addr, a, sizeof a))
-                snprintf(buf, PEER_ENDPOINT_MAX, "[%s]:%u", a, (unsigned) ntohs(e->addr6.sin6_port));
-        return buf;
-}
-
 static int peer_key_cmp(const void *a, const void *b) {
         const WgPeer *const *x = a, *const *y = b;
         return memcmp((*x)->public_key, (*y)->public_key, WG_KEY_LEN);
@@ -123,8 +113,8 @@ int manager_poll(Manager *m) {
                 char endpoint[PEER_ENDPOINT_MAX] = "", public_b64[WG_KEY_B64_LEN + 1];
                 PeerChange c;
 
-                if (wp)
-                        endpoint_format(&wp->endpoint, endpoint);
+                if (wp && wg_endpoint_format(&wp->endpoint, endpoint) < 0)
+                        endpoint[0] = '\0';
                 PeerReading reading = {
                         .present = wp,
                         .last_handshake_sec = wp ? wp->last_handshake_sec : 0,

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "wg/wg.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +23,7 @@
 #define PEER_DOWN_AFTER_SEC (3 * PEER_UP_WITHIN_SEC)
 
 /* "[v6]:port" or "a.b.c.d:port", with the NUL. */
-#define PEER_ENDPOINT_MAX 64
+#define PEER_ENDPOINT_MAX WG_ENDPOINT_STRLEN
 
 typedef enum PeerState {
         PEER_STATE_NEW,   /* not seen up since we started */

@@ -189,6 +189,17 @@ mode_is /srv/nfswg 775
 # Maintainer scripts: debhelper's tmpfiles and systemd snippets, our purge.
 [ -f "$CTRL/postinst" ] || fail "no postinst"
 grep -q 'systemd-tmpfiles.*--create.*nfswg.conf' "$CTRL/postinst" || fail "postinst does not apply nfswg.conf"
+# First install: the empty share of the packaged default goes to the squashed clients' id (run
+# here against the throwaway root, where tmpfiles made it root-owned).
+first_install=$(sed -n '/^if \[ "$1" = "configure" \] && \[ -z "$2" \]/,/^fi/p' "$CTRL/postinst")
+[ -n "$first_install" ] || fail "postinst has no first-install ownership step"
+rmdir "$ROOT/srv/nfswg" && mkdir -m 0755 "$ROOT/srv/nfswg"
+sh -c "${first_install//\/srv\/nfswg/$ROOT/srv/nfswg}" postinst configure ''
+mode_is /srv/nfswg 755 nobody:nogroup
+# An upgrade leaves it alone.
+chown root:root "$ROOT/srv/nfswg"
+sh -c "${first_install//\/srv\/nfswg/$ROOT/srv/nfswg}" postinst configure 0.0.9
+mode_is /srv/nfswg 755 root:root
 grep -q "deb-systemd-helper.*nfswg.target" "$CTRL/postinst" || fail "postinst does not handle nfswg.target"
 grep -q "deb-systemd-invoke.*stop.*nfswg.target" "$CTRL/prerm" || fail "prerm does not stop nfswg.target (and so the bridges)"
 if grep -q "nfswg@\.service" "$CTRL/postinst"; then fail "postinst enables or starts the template nfswg@.service"; fi

@@ -30,17 +30,23 @@ void strbuf_append(StrBuf *b, const char *s) {
 }
 
 void strbuf_vappendf(StrBuf *b, const char *fmt, va_list ap) {
+        /* Format straight into the free space; only when it does not fit, grow and format again,
+         * so the common case formats once. */
+        if (!strbuf_reserve(b, 64))
+                return;
         va_list aq;
         va_copy(aq, ap);
-        int n = vsnprintf(NULL, 0, fmt, aq);
+        int n = vsnprintf(b->buf + b->len, b->allocated - b->len, fmt, aq);
         va_end(aq);
         if (n < 0) {
                 b->oom = true;
                 return;
         }
-        if (!strbuf_reserve(b, (size_t) n))
-                return;
-        vsnprintf(b->buf + b->len, (size_t) n + 1, fmt, ap);
+        if ((size_t) n >= b->allocated - b->len) {
+                if (!strbuf_reserve(b, (size_t) n))
+                        return;
+                vsnprintf(b->buf + b->len, (size_t) n + 1, fmt, ap);
+        }
         b->len += (size_t) n;
 }
 

@@ -199,6 +199,18 @@ static void test_strbuf(void **state) {
         assert_non_null(strstr(s, ",999,end"));
         free(s);
         assert_null(b.buf);
+
+        /* A piece longer than the free space takes the grow-and-format-again path. */
+        char big[5000];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        strbuf_append(&b, "a");
+        strbuf_appendf(&b, "<%s>", big);
+        s = strbuf_finish(&b);
+        assert_int_equal(strlen(s), 1 + 2 + 4999);
+        assert_int_equal(s[1], '<');
+        assert_int_equal(s[5001], '>');
+        free(s);
 }
 
 int main(void) {

@@ -74,8 +74,10 @@ static int link_object(sd_bus *bus, int ifindex, char **ret_path) {
         int r = sd_bus_call_method(bus, NETWORK1, NETWORK1_PATH, NETWORK1_MANAGER, "GetLinkByIndex", &error, &reply,
                                    "i", ifindex);
         if (r < 0)
-                /* networkd may not have seen the new link yet: org.freedesktop.network1.Link.NoSuchLink */
-                return sd_bus_error_has_name(&error, "org.freedesktop.network1.Link.NoSuchLink") ? -EAGAIN : r;
+                /* networkd may not have seen the new link yet: it answers
+                 * org.freedesktop.network1.NoSuchLink (systemd's bus-common-errors.h, mapped to
+                 * ENXIO). Seen at boot in the VM ring: the device exists before networkd knows it. */
+                return sd_bus_error_has_name(&error, "org.freedesktop.network1.NoSuchLink") || r == -ENXIO ? -EAGAIN : r;
         r = sd_bus_message_read(reply, "so", &name, &path);
         if (r < 0)
                 return r;

@@ -48,7 +48,7 @@ vm_need() {
 }
 
 # Bump when build-image's customize step changes what goes into the base image.
-VM_RECIPE=1
+VM_RECIPE=2
 
 # Cache key: the package list, the sources, the recipe version, and the day of the Debian snapshot.
 # bookworm-updates/-security move daily; a day-old image is rebuilt (about 2 minutes, more on a
@@ -72,8 +72,10 @@ vm_base_rootfs() {
         printf '%s\n' "$dir/rootfs"
 }
 
-# The .deb from this tree: $NFSWG_DEB if given, else tests/package/run.sh (the packaging ring,
-# which leaves the .deb in $NFSWG_DEB_OUT), else dpkg-buildpackage on a copy of the tree.
+# The .deb from this tree: $NFSWG_DEB (a file) or $NFSWG_DEB_DIR (where tests/package/run.sh left it
+# with NFSWG_DEB_OUT, as tests/run-all does) if given, else dpkg-buildpackage -b on a copy of the
+# tree (tracked and untracked files, not ignored ones, as tests/package/run.sh copies it), with
+# DEB_BUILD_OPTIONS=nocheck: ring 1 runs the unit suites already.
 vm_build_deb() {
         local out=${1:?out dir}
         if [[ -n ${NFSWG_DEB:-} ]]; then
@@ -81,22 +83,27 @@ vm_build_deb() {
                 readlink -f "$NFSWG_DEB"
                 return
         fi
-        rm -rf "$out/deb"
-        mkdir -p "$out/deb"
-        if [[ -f $VM_SRC/tests/package/run.sh ]]; then
-                vm_log "building the .deb with tests/package/run.sh"
-                NFSWG_DEB_OUT=$out/deb bash "$VM_SRC/tests/package/run.sh" >"$out/deb/build.log" 2>&1 ||
-                        { tail -n 40 "$out/deb/build.log" >&2; vm_die "tests/package/run.sh failed (log: $out/deb/build.log)"; }
-        elif [[ -d $VM_SRC/debian && -f $VM_SRC/debian/control ]]; then
-                vm_log "building the .deb with dpkg-buildpackage on a copy of the tree"
-                mkdir -p "$out/deb/src"
-                (cd "$VM_SRC" && tar --exclude='./build*' --exclude=./tests/vm/cache --exclude=./tests/vm/out \
-                        --exclude=./.git -cf - .) | tar -xf - -C "$out/deb/src"
-                (cd "$out/deb/src" && dpkg-buildpackage -us -uc -b) >"$out/deb/build.log" 2>&1 ||
-                        { tail -n 40 "$out/deb/build.log" >&2; vm_die "dpkg-buildpackage failed (log: $out/deb/build.log)"; }
-        else
-                vm_die "no way to build the .deb yet (no tests/package/run.sh, no debian/control); set NFSWG_DEB"
+        if [[ -n ${NFSWG_DEB_DIR:-} ]]; then
+                local found
+                found=$(ls "$NFSWG_DEB_DIR"/nfswg_*.deb 2>/dev/null | head -n 1)
+                [[ -n $found ]] || vm_die "no nfswg_*.deb in NFSWG_DEB_DIR=$NFSWG_DEB_DIR"
+                readlink -f "$found"
+                return
         fi
+        [[ -f $VM_SRC/debian/control ]] || vm_die "no debian/control: cannot build the .deb (or set NFSWG_DEB)"
+        vm_need dpkg-buildpackage git
+        local version tree
+        version=$(dpkg-parsechangelog -l "$VM_SRC/debian/changelog" -S Version | sed 's/-[^-]*$//')
+        rm -rf "$out/deb"
+        tree=$out/deb/nfswg-$version
+        mkdir -p "$tree"
+        vm_log "building the .deb (dpkg-buildpackage -b, nocheck) from a copy of the tree"
+        (cd "$VM_SRC" && git ls-files -z --cached --others --exclude-standard |
+                while IFS= read -r -d '' f; do [[ -e $f || -L $f ]] && printf '%s\0' "$f"; done |
+                tar --null -T - -cf -) | tar -C "$tree" -xf -
+        (cd "$tree" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$out/deb/build.log" 2>&1 ||
+                { tail -n 40 "$out/deb/build.log" >&2; vm_die "dpkg-buildpackage failed (log: $out/deb/build.log)"; }
+        rm -rf "$tree"
         local debs=("$out"/deb/nfswg_*.deb)
         [[ -f ${debs[0]} ]] || vm_die "no nfswg_*.deb was produced in $out/deb"
         readlink -f "${debs[0]}"
@@ -145,6 +152,10 @@ vm_prepare_image() {
         # boots write the same persistent journal, so step 8 reads one story.
         echo 6e667377677669726d6163680000000a >"$root/etc/machine-id"
         install -D -m 0755 "$scenario" "$root/usr/local/lib/nfswg-vm/scenario"
+        # Extra scenario modes (mode-NAME files, see tests/vm/scenario), e.g. from bench/.
+        if [[ -n ${NFSWG_VM_EXTRA:-} ]]; then
+                cp -r "$NFSWG_VM_EXTRA"/. "$root/usr/local/lib/nfswg-vm/"
+        fi
         vm_install_scenario_units "$root"
         cp "$root"/boot/vmlinuz-* "$dir/vmlinuz"
         cp "$root"/boot/initrd.img-* "$dir/initrd.img"
@@ -163,6 +174,7 @@ vm_install_scenario_units() {
 [Unit]
 Description=nfswg end-to-end scenario
 ConditionKernelCommandLine=nfswg.vm
+ConditionKernelCommandLine=!nfswg.vm=demo
 After=basic.target
 
 [Service]
@@ -218,14 +230,14 @@ vm_boot() {
         local res=$dir/boot-$n
         rm -rf "$res"
         mkdir -p "$res"
-        rm -f "$dir/results-$n.img"
+        rm -f "$dir/results-$n.img" "$dir/console-$n.log"
         truncate -s 512M "$dir/results-$n.img"
         vm_log "boot $n ($mode): qemu under TCG, time limit ${limit}s, console in $dir/console-$n.log"
         local start=$SECONDS rc=0
-        qemu-system-x86_64 -accel tcg -m 2048 -smp 2 \
+        qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nodefaults \
                 -display none -monitor none -serial "file:$dir/console-$n.log" -no-reboot \
                 -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
-                -append "root=/dev/vda rw console=ttyS0 panic=-1 nfswg.vm=$mode nfswg.boot=$n" \
+                -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 nfswg.vm=$mode nfswg.boot=$n" \
                 -drive "file=$dir/root.img,if=virtio,format=raw" \
                 -drive "file=$dir/results-$n.img,if=virtio,format=raw" \
                 -nic none </dev/null >"$dir/qemu-$n.log" 2>&1 &
@@ -248,6 +260,21 @@ vm_boot() {
         VM_QEMU_PID=
         echo $((SECONDS - start)) >"$dir/boot-$n.seconds"
         vm_log "boot $n: qemu exited with $rc after $((SECONDS - start))s"
-        tar -xf "$dir/results-$n.img" -C "$res" 2>/dev/null || vm_log "boot $n: no results on the results disk"
+        tar -xf "$dir/results-$n.img" -C "$res" 2>"$dir/results-$n.tar.log" ||
+                vm_log "boot $n: reading the results disk: $(head -c 300 "$dir/results-$n.tar.log")"
         return $rc
+}
+
+# vm_boot_interactive DIR MODE: boot with the serial console on this terminal (qemu's mon:stdio:
+# Ctrl-A X quits, Ctrl-A C toggles the monitor), no time limit unless NFSWG_VM_TIMEOUT is set.
+vm_boot_interactive() {
+        local dir=$1 mode=$2 extra=${3:-}
+        local limit=()
+        [[ -n ${NFSWG_VM_TIMEOUT:-} ]] && limit=(timeout --foreground "$NFSWG_VM_TIMEOUT")
+        "${limit[@]}" qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nodefaults \
+                -display none -serial mon:stdio -no-reboot \
+                -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
+                -append "root=/dev/vda rw console=ttyS0 panic=-1 quiet loglevel=3 systemd.show_status=error nfswg.vm=$mode nfswg.boot=1 $extra" \
+                -drive "file=$dir/root.img,if=virtio,format=raw" \
+                -nic none
 }

@@ -283,7 +283,8 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
                 printf("  on the server: nfswg peer add BRIDGE %s --public-key %s --address %s\n", a.name, pub_b64, addr);
                 printf("  add a [Mount] section (What=SERVER:/path, Where=/mnt/...) to %s/%s.conf\n", CLI_CONFIG_DIR,
                        a.name);
-                printf("  systemctl enable --now nfswg@%s\n", a.name);
+                printf("  systemctl enable --now nfswg@%s   (the tunnel; each share then mounts on first access)\n",
+                       a.name);
                 return 0;
         }
         if (!b->endpoint.host)

@@ -57,9 +57,16 @@ static int render_add_symlink(RenderList *l, const char *dir, const char *name, 
         return render_add(l, path, strdup(target), RENDER_SYMLINK, 0777, false);
 }
 
-/* Client mode: a .mount per [Mount], its .automount when Automount=yes, and the symlink that
- * pulls one of them into remote-fs.target (as systemd-fstab-generator does for fstab). */
+/* Client mode: a .mount per [Mount], its .automount when Automount=yes, and the symlinks that
+ * pull one of them into remote-fs.target (as systemd-fstab-generator does for fstab) and into
+ * nfswg@NAME.service: `systemctl enable --now nfswg@NAME` (enable reloads the manager, which runs
+ * this generator) then arms the shares too, without waiting for the next boot's remote-fs.target.
+ * No ordering comes with that Wants=: the .mount is ordered after the service by itself. */
 static int render_mounts(const Bridge *b, RenderList *out) {
+        _cleanup_free_ char *service_wants = NULL;
+        if (b->n_mounts > 0 && asprintf(&service_wants, "nfswg@%s.service.wants", b->name) < 0)
+                return -ENOMEM;
+
         for (size_t i = 0; i < b->n_mounts; i++) {
                 const Mount *m = &b->mounts[i];
                 _cleanup_free_ char *mount_name = NULL, *automount_name = NULL, *target = NULL;
@@ -86,6 +93,9 @@ static int render_mounts(const Bridge *b, RenderList *out) {
                 if (!target)
                         return -ENOMEM;
                 r = render_add_symlink(out, "remote-fs.target.wants", wanted, target);
+                if (r < 0)
+                        return r;
+                r = render_add_symlink(out, service_wants, wanted, target);
                 if (r < 0)
                         return r;
         }

@@ -77,6 +77,8 @@ static void test_render_generator(void **state) {
                 "remote-fs.target.wants/mnt-nfswg.automount",
                 "mnt-media\\x20files.mount",
                 "remote-fs.target.wants/mnt-media\\x20files.mount",
+                "nfswg@office.service.wants/mnt-nfswg.automount",
+                "nfswg@office.service.wants/mnt-media\\x20files.mount",
                 "nfs-server.service.d/50-nfswg.conf",
                 "nfs-mountd.service.d/50-nfswg.conf",
                 "rpc-statd.service.d/50-nfswg.conf",
@@ -95,6 +97,9 @@ static void test_render_generator(void **state) {
         assert_string_equal(r->content, "/lib/systemd/system/nfs-server.service");
         assert_null(find(&l, "nfswg@office.service.wants/nfs-server.service"));
         r = find(&l, "remote-fs.target.wants/mnt-nfswg.automount");
+        assert_string_equal(r->content, "../mnt-nfswg.automount");
+        /* enable --now nfswg@office arms its shares as well */
+        r = find(&l, "nfswg@office.service.wants/mnt-nfswg.automount");
         assert_string_equal(r->content, "../mnt-nfswg.automount");
         /* Automount=no: no .automount, the .mount itself is wanted */
         assert_null(find(&l, "mnt-media\\x20files.automount"));

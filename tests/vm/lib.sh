@@ -152,6 +152,8 @@ vm_prepare_image() {
         # boots write the same persistent journal, so step 8 reads one story.
         echo 6e667377677669726d6163680000000a >"$root/etc/machine-id"
         install -D -m 0755 "$scenario" "$root/usr/local/lib/nfswg-vm/scenario"
+        # The nas and client mode steps, sourced by the scenario.
+        install -D -m 0644 "$VM_DIR/modes" "$root/usr/local/lib/nfswg-vm/modes"
         # Extra scenario modes (mode-NAME files, see tests/vm/scenario), e.g. from bench/.
         if [[ -n ${NFSWG_VM_EXTRA:-} ]]; then
                 cp -r "$NFSWG_VM_EXTRA"/. "$root/usr/local/lib/nfswg-vm/"

@@ -148,6 +148,13 @@ void manager_update_status(Manager *m, bool notify) {
                         s = NULL;
         } else
                 s = status_format(m->bridge, m->n_up);
+        if (s && m->nas.n_targets > 0) {
+                StrBuf sb = {};
+                strbuf_append(&sb, s);
+                nas_discovery_status(&m->nas, &sb);
+                free(s);
+                s = strbuf_finish(&sb);
+        }
         if (!s || streq_ptr(s, m->status))
                 return;
         free(m->status);

@@ -211,6 +211,11 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot render the files of bridge %s: %m", m->name);
 
+        /* Which forwards ask the NAS for their ports; the queries start with the loop, after READY=1. */
+        r = nas_discovery_prepare(&m->nas, NULL, m->host, b);
+        if (r < 0)
+                return log_oom();
+
         if (b->backend == BACKEND_USERSPACE) {
                 /* wireguard-go makes a TUN device networkd cannot create; we configure it ourselves. */
                 r = wireguard_go_start(b->interface, m->uapi_dir, &m->wireguard_go);
@@ -324,6 +329,7 @@ void manager_stop(Manager *m, bool started) {
 }
 
 void manager_done(Manager *m) {
+        nas_discovery_done(&m->nas);
         sd_event_source_unref(m->poll_source);
         sd_event_source_unref(m->child_source);
         sd_event_unref(m->event);

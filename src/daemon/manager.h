@@ -7,6 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "daemon/nas-ports.h"
 #include "daemon/peer-watch.h"
 #include "daemon/sysctl.h"
 #include "emit/render.h"
@@ -24,6 +25,7 @@ typedef struct Manager {
         uint64_t poll_usec;
         uint64_t link_timeout_usec;
         EndpointPolicy endpoint_policy; /* when a dialled peer's endpoint counts as failed */
+        uint64_t nas_retry_usec;        /* a failed rpcbind query of the NAS is tried again after this */
 
         /* The running configuration */
         Host *host;
@@ -32,6 +34,7 @@ typedef struct Manager {
         WgKey private_key;
         char public_key[WG_KEY_B64_LEN + 1];
         bool nft_dirty; /* a reload failed half way: re-apply the whole table next time */
+        NasDiscovery nas; /* forwards whose NAS ports come from its rpcbind (nas-ports.h) */
 
         /* The system */
         int ifindex;

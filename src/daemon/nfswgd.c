@@ -18,6 +18,10 @@
 #define DEFAULT_POLL_SEC 5
 #define DEFAULT_LINK_TIMEOUT_SEC 30
 
+/* LSB's "program is not configured" (systemd.exec(5), EXIT_NOTCONFIGURED): the unit has
+ * RestartPreventExitStatus=6, so a bad file is not restarted until the start limit hits. */
+#define EXIT_NOT_CONFIGURED 6
+
 static void help(void) {
         printf("Usage: nfswgd [OPTIONS] NAME\n"
                "\n"
@@ -41,8 +45,10 @@ static void help(void) {
                "NFSWG_STALE_SEC (a dialled peer, Endpoint=, with no handshake and nothing received for this\n"
                "long is stale, default %d) and NFSWG_FAILOVER_GRACE_SEC (a stale peer we sent to that\n"
                "still has no handshake after this long gets its next Endpoint=, or its one Endpoint=\n"
-               "looked up again, default %d).\n",
-               DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC);
+               "looked up again, default %d) and NFSWG_NAS_RETRY_SEC (nas mode: a failed rpcbind query for the\n"
+               "NAS's NFSv3 ports is tried again after this long, default %d).\n",
+               DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC,
+               NAS_RETRY_SEC_DEFAULT);
 }
 
 static int env_seconds(const char *name, unsigned def, uint64_t *ret) {
@@ -149,6 +155,8 @@ static int run_loop(Manager *m) {
         r = sd_event_add_time(m->event, &m->poll_source, CLOCK_MONOTONIC, now + m->poll_usec, 0, on_poll, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot arm the poll timer: %m");
+        /* After READY=1: a NAS that is slow or down never holds up the start. */
+        nas_discovery_start(&m->nas, m);
 
         return sd_event_loop(m->event);
 }
@@ -169,7 +177,8 @@ int main(int argc, char *argv[]) {
         if (env_seconds("NFSWG_POLL_SEC", DEFAULT_POLL_SEC, &m.poll_usec) < 0 ||
             env_seconds("NFSWG_LINK_TIMEOUT_SEC", DEFAULT_LINK_TIMEOUT_SEC, &m.link_timeout_usec) < 0 ||
             env_seconds("NFSWG_STALE_SEC", ENDPOINT_STALE_SEC, &stale_usec) < 0 ||
-            env_seconds("NFSWG_FAILOVER_GRACE_SEC", ENDPOINT_GRACE_SEC, &grace_usec) < 0)
+            env_seconds("NFSWG_FAILOVER_GRACE_SEC", ENDPOINT_GRACE_SEC, &grace_usec) < 0 ||
+            env_seconds("NFSWG_NAS_RETRY_SEC", NAS_RETRY_SEC_DEFAULT, &m.nas_retry_usec) < 0)
                 return 2;
         m.endpoint_policy = (EndpointPolicy) { .stale_sec = (int64_t) (stale_usec / 1000000ULL),
                                                .grace_sec = (int64_t) (grace_usec / 1000000ULL) };
@@ -187,7 +196,7 @@ int main(int argc, char *argv[]) {
         strv_free(reasons);
         if (r < 0) {
                 (void) sd_notifyf(false, "STATUS=Invalid configuration: see 'journalctl -u nfswg@%s'.", m.name);
-                return EXIT_FAILURE;
+                return EXIT_NOT_CONFIGURED;
         }
 
         /* State kept across restarts (sysctl originals) lives in /run: a reboot forgets it, as it

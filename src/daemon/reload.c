@@ -55,6 +55,7 @@ int manager_reload(Manager *m) {
         _cleanup_strv_free_ char **reasons = NULL;
         _cleanup_(render_list_done) RenderList files = {};
         _cleanup_free_ char *summary = NULL;
+        _cleanup_(nas_discovery_done) NasDiscovery nas = {};
         ReloadPlan plan = {};
         const Bridge *b = NULL;
         WgKey key = {};
@@ -73,6 +74,14 @@ int manager_reload(Manager *m) {
                 _cleanup_free_ char *text = reasons_join(reasons);
                 reload_refuse(m, text ?: "the configuration is invalid");
                 return 0;
+        }
+
+        /* NAS ports known from rpcbind stay open across the reload (the new model gets them now, so
+         * the plan sees no change); rpcbind is asked again once the new configuration runs. */
+        r = nas_discovery_prepare(&nas, &m->nas, h, b);
+        if (r < 0) {
+                reload_refuse(m, "out of memory");
+                return log_oom();
         }
 
         r = reload_plan_build(m->host, m->bridge, h, b, &plan);
@@ -159,6 +168,10 @@ int manager_reload(Manager *m) {
         m->watches = NULL;
         manager_init_watches(m, old_watches, old_bridge);
         host_free(old_host);
+        nas_discovery_done(&m->nas);
+        m->nas = nas;
+        nas = (NasDiscovery) {};
+        nas_discovery_start(&m->nas, m);
 
         (void) manager_poll(m);
         manager_update_status(m, false);

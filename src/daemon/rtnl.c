@@ -55,6 +55,16 @@ static struct nlmsghdr *rtnl_request(char *buf, uint16_t type, uint16_t flags) {
         return nlh;
 }
 
+/* RTM_NEWLINK or RTM_DELLINK for one link, acknowledged */
+static struct ifinfomsg *link_request(char *buf, uint16_t type, int ifindex, struct nlmsghdr **ret) {
+        struct nlmsghdr *nlh = rtnl_request(buf, type, NLM_F_ACK);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = ifindex;
+        *ret = nlh;
+        return ifi;
+}
+
 int rtnl_link_set(int ifindex, unsigned mtu, bool up) {
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -62,10 +72,8 @@ int rtnl_link_set(int ifindex, unsigned mtu, bool up) {
         if (r < 0)
                 return r;
 
-        struct nlmsghdr *nlh = rtnl_request(buf, RTM_NEWLINK, NLM_F_ACK);
-        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
-        ifi->ifi_family = AF_UNSPEC;
-        ifi->ifi_index = ifindex;
+        struct nlmsghdr *nlh;
+        struct ifinfomsg *ifi = link_request(buf, RTM_NEWLINK, ifindex, &nlh);
         ifi->ifi_change = IFF_UP;
         ifi->ifi_flags = up ? IFF_UP : 0;
         if (mtu > 0)
@@ -207,10 +215,8 @@ int rtnl_link_delete(int ifindex) {
         if (r < 0)
                 return r;
 
-        struct nlmsghdr *nlh = rtnl_request(buf, RTM_DELLINK, NLM_F_ACK);
-        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
-        ifi->ifi_family = AF_UNSPEC;
-        ifi->ifi_index = ifindex;
+        struct nlmsghdr *nlh;
+        (void) link_request(buf, RTM_DELLINK, ifindex, &nlh);
         r = rtnl_talk(nl, nlh, NULL, NULL);
         return r == -ENODEV ? 0 : r;
 }

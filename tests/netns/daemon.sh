@@ -89,7 +89,7 @@ cp "$R/etc/nfswg/t.conf" "$T/t.conf.good"
 printf '[Peer]\nName=bad\nPublicKey=nope\nAddress=10.77.0.9/32\n' >"$R/etc/nfswg/t.conf.d/50-bad.conf"
 start_daemon
 wait "$DAEMON"; rc=$?; DAEMON=
-check "invalid config: exit status 1 (got $rc)" [ "$rc" = 1 ]
+check "invalid config: exit status 6, not configured (got $rc)" [ "$rc" = 6 ]
 check "invalid config: the error names FILE:LINE" grep -q "t.conf.d/50-bad.conf:3:" "$T/daemon.log"
 check "invalid config: no table, no exports, no key" \
         sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $R/etc/exports.d ] && [ ! -e $R/var/lib/nfswg ]"

@@ -10,7 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <rpc/rpc.h>
+#include <rpc/pmap_prot.h>
+#undef MAX /* tirpc's rpc/types.h has its own; shared/macro.h's are the ones used here */
+#undef MIN
+
 #include "daemon/endpoint.h"
+#include "daemon/nas-ports.h"
 #include "daemon/event.h"
 #include "shared/macro.h"
 #include "shared/log.h"
@@ -540,6 +547,235 @@ static void test_endpoint_helpers(void **state) {
         event_done(&e);
 }
 
+/* ---- NAS ports from rpcbind ---- */
+
+#define NAS_BRIDGE "[Bridge]\nMode=nas\nInterface=nfswg-t\nAddress=10.8.0.1/24\nListenPort=51820\n" PEER_LAPTOP
+
+/* A pmap list as rpcbind's PMAPPROC_DUMP returns it, built by hand: nodes[i] links to nodes[i + 1]. */
+static struct pmaplist *pmap_chain(struct pmaplist *nodes, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                nodes[i].pml_next = i + 1 < n ? &nodes[i + 1] : NULL;
+        return n > 0 ? nodes : NULL;
+}
+
+#define PMAP(prog, vers, prot, port) { .pml_map = { prog, vers, prot, port } }
+
+static struct pmaplist rpcinfo_like[] = {
+        PMAP(100000, 2, IPPROTO_TCP, 111),   /* portmapper: not an NFS program */
+        PMAP(100000, 2, IPPROTO_UDP, 111),
+        PMAP(100005, 1, IPPROTO_UDP, 20048), /* mountd: every version, both protocols, one port */
+        PMAP(100005, 3, IPPROTO_UDP, 20048),
+        PMAP(100005, 3, IPPROTO_TCP, 20048),
+        PMAP(100024, 1, IPPROTO_UDP, 32766), /* status: UDP and TCP on different ports */
+        PMAP(100024, 1, IPPROTO_TCP, 32765),
+        PMAP(100003, 3, IPPROTO_TCP, 2049),  /* nfs on 2049: always open anyway */
+        PMAP(100227, 3, IPPROTO_TCP, 2049),
+        PMAP(100021, 4, IPPROTO_TCP, 4045),  /* nlockmgr */
+        PMAP(100021, 4, IPPROTO_UDP, 4045),
+        PMAP(100003, 3, IPPROTO_UDP, 2050),  /* nfs off 2049 (UDP) counts */
+        PMAP(100011, 1, IPPROTO_UDP, 875),   /* rquotad: not asked for */
+        PMAP(100005, 3, 132, 7777),          /* SCTP: not forwarded */
+        PMAP(100005, 3, IPPROTO_TCP, 0),     /* unset */
+        PMAP(100021, 4, IPPROTO_TCP, 70000), /* not a port */
+        PMAP(100024, 1, IPPROTO_UDP, 111),   /* 111 stays out of the list */
+};
+
+static void test_nas_ports_from_pmaplist(void **state) {
+        uint16_t *ports = NULL;
+        size_t n = 99;
+
+        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, ELEMENTSOF(rpcinfo_like)), &ports, &n), 0);
+        assert_int_equal(n, 5);
+        assert_int_equal(ports[0], 2050);
+        assert_int_equal(ports[1], 4045);
+        assert_int_equal(ports[2], 20048);
+        assert_int_equal(ports[3], 32765);
+        assert_int_equal(ports[4], 32766);
+        StrBuf sb = {};
+        nas_ports_format(&sb, ports, n);
+        char *text = strbuf_finish(&sb);
+        assert_string_equal(text, "2050 4045 20048 32765 32766");
+        free(text);
+        free(ports);
+
+        /* An NFSv4-only NAS: rpcbind lists itself and nfs on 2049; nothing to add. */
+        ports = (uint16_t *) 1;
+        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, 2), &ports, &n), 0);
+        assert_int_equal(n, 0);
+        assert_null(ports);
+        assert_int_equal(nas_ports_from_pmaplist(NULL, &ports, &n), 0);
+        assert_int_equal(n, 0);
+        assert_null(ports);
+}
+
+/* A reply record as an rpcbind sends it: reply header + pmap list, split into fragments of at
+ * most frag bytes, each with its record mark (RFC 5531 section 11). */
+static size_t reply_record(uint32_t xid, enum accept_stat stat, struct pmaplist *list, size_t frag, uint8_t *out,
+                           size_t size) {
+        char body[4096];
+        struct rpc_msg reply = {};
+        XDR x;
+
+        reply.rm_xid = xid;
+        reply.rm_direction = REPLY;
+        reply.rm_reply.rp_stat = MSG_ACCEPTED;
+        reply.acpted_rply.ar_verf = _null_auth;
+        reply.acpted_rply.ar_stat = stat;
+        reply.acpted_rply.ar_results.where = (caddr_t) &list;
+        reply.acpted_rply.ar_results.proc = (xdrproc_t) xdr_pmaplist_ptr;
+        xdrmem_create(&x, body, sizeof body, XDR_ENCODE);
+        assert_true(xdr_replymsg(&x, &reply));
+        size_t len = xdr_getpos(&x), n = 0;
+        xdr_destroy(&x);
+
+        for (size_t off = 0; off < len; off += frag) {
+                size_t l = MIN(frag, len - off);
+                uint32_t mark = htonl((off + l == len ? 0x80000000u : 0) | (uint32_t) l);
+                assert_true(n + 4 + l <= size);
+                memcpy(out + n, &mark, 4);
+                memcpy(out + n + 4, body + off, l);
+                n += 4 + l;
+        }
+        return n;
+}
+
+static void test_nas_query_call_and_reply(void **state) {
+        uint8_t call[NAS_CALL_MAX], rec[8192];
+        size_t n = 0;
+
+        /* The call: one last fragment holding a portmapper v2 DUMP with our xid, no arguments. */
+        assert_int_equal(nas_query_build_call(0x12345678, call, &n), 0);
+        uint32_t mark;
+        memcpy(&mark, call, 4);
+        assert_int_equal(ntohl(mark), 0x80000000u | (uint32_t) (n - 4));
+        struct rpc_msg msg = {};
+        XDR x;
+        xdrmem_create(&x, (char *) call + 4, (u_int) (n - 4), XDR_DECODE);
+        assert_true(xdr_callmsg(&x, &msg));
+        assert_int_equal(xdr_getpos(&x), n - 4);
+        xdr_destroy(&x);
+        assert_int_equal(msg.rm_xid, 0x12345678);
+        assert_int_equal(msg.rm_direction, CALL);
+        assert_int_equal(msg.rm_call.cb_prog, 100000);
+        assert_int_equal(msg.rm_call.cb_vers, 2);
+        assert_int_equal(msg.rm_call.cb_proc, 4);
+
+        /* The reply in 3 fragments: nothing until the last byte is there, then the ports. */
+        size_t len = reply_record(0x12345678, SUCCESS, pmap_chain(rpcinfo_like, ELEMENTSOF(rpcinfo_like)), 100, rec,
+                                  sizeof rec);
+        assert_true(len > 2 * 104);
+        uint16_t *ports = NULL;
+        size_t n_ports = 0;
+        for (size_t i = 0; i < len; i++)
+                assert_int_equal(nas_query_parse_reply(rec, i, 0x12345678, &ports, &n_ports), 0);
+        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345678, &ports, &n_ports), 1);
+        assert_int_equal(n_ports, 5);
+        assert_int_equal(ports[2], 20048);
+        free(ports);
+
+        /* Not our call's answer, not an answer at all, refused, too big. */
+        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345679, &ports, &n_ports), -EBADMSG);
+        len = reply_record(7, PROC_UNAVAIL, NULL, 4096, rec, sizeof rec);
+        assert_int_equal(nas_query_parse_reply(rec, len, 7, &ports, &n_ports), -EPROTO);
+        const uint8_t garbage[] = { 0x80, 0, 0, 4, 'H', 'T', 'T', 'P' };
+        assert_int_equal(nas_query_parse_reply(garbage, sizeof garbage, 7, &ports, &n_ports), -EBADMSG);
+        const uint8_t huge[] = { 0x80, 0x10, 0, 0, 0, 0, 0, 0 };
+        assert_int_equal(nas_query_parse_reply(huge, sizeof huge, 7, &ports, &n_ports), -EMSGSIZE);
+}
+
+static void test_nas_forward_wants_discovery(void **state) {
+        static const struct {
+                const char *forward;
+                bool wanted;
+        } cases[] = {
+                { "[Forward]\nTo=192.168.50.2/32\nPorts=nfs\n", true },
+                { "[Forward]\nTo=fd00:50::2/128\nPorts=nfs\n", true },
+                { "[Forward]\nTo=192.168.50.2/32\nPorts=nfs\nNASPorts=20048\n", false },
+                { "[Forward]\nTo=192.168.50.0/24\nPorts=nfs\n", false },
+                { "[Forward]\nTo=192.168.50.2/32\nPorts=all\n", false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char text[1024];
+                snprintf(text, sizeof text, "%s%s", NAS_BRIDGE, cases[i].forward);
+                Host *h = host_of(text);
+                const Bridge *b = h->bridges[0];
+                assert_int_equal(b->n_forwards, 1);
+                if (nas_forward_wants_discovery(b, &b->forwards[0]) != cases[i].wanted)
+                        fail_msg("case %zu (%s): expected %d", i, cases[i].forward, cases[i].wanted);
+                host_free(h);
+        }
+}
+
+static void test_nas_discovery_carry_and_status(void **state) {
+        const char *text = NAS_BRIDGE "[Forward]\nTo=192.168.60.0/24\nPorts=nfs\n"
+                                      "[Forward]\nTo=192.168.50.2/32\nPorts=nfs\n";
+        Host *o = host_of(text), *n = host_of(text);
+        NasDiscovery d = {}, d2 = {};
+
+        /* Start: one target (the single host), nothing known, the model untouched. */
+        assert_int_equal(nas_discovery_prepare(&d, NULL, o, o->bridges[0]), 0);
+        assert_int_equal(d.n_targets, 1);
+        assert_int_equal(d.targets[0].forward, 1);
+        assert_string_equal(d.targets[0].nas_text, "192.168.50.2");
+        assert_false(d.targets[0].known);
+        assert_int_equal(o->bridges[0]->forwards[1].n_nas_ports, 0);
+        StrBuf sb = {};
+        nas_discovery_status(&d, &sb);
+        char *s = strbuf_finish(&sb);
+        assert_string_equal(s, ", NAS 192.168.50.2 v3 ports not known yet (rpcbind: asking)");
+        free(s);
+
+        /* As if rpcbind had answered; a reload carries the ports into the new model. */
+        d.targets[0].known = true;
+        d.targets[0].ports = calloc(2, sizeof(uint16_t));
+        assert_non_null(d.targets[0].ports);
+        d.targets[0].ports[0] = 4045;
+        d.targets[0].ports[1] = 20048;
+        d.targets[0].n_ports = 2;
+        assert_int_equal(nas_discovery_prepare(&d2, &d, n, n->bridges[0]), 0);
+        assert_int_equal(d2.n_targets, 1);
+        assert_true(d2.targets[0].known);
+        const Forward *f = &n->bridges[0]->forwards[1];
+        assert_int_equal(f->n_nas_ports, 2);
+        assert_int_equal(f->nas_ports[0], 4045);
+        assert_int_equal(f->nas_ports[1], 20048);
+        assert_int_equal(n->bridges[0]->forwards[0].n_nas_ports, 0);
+        sb = (StrBuf) {};
+        nas_discovery_status(&d2, &sb);
+        s = strbuf_finish(&sb);
+        assert_string_equal(s, ", NAS 192.168.50.2 v3 ports 4045 20048");
+        free(s);
+
+        nas_discovery_done(&d);
+        nas_discovery_done(&d2);
+        assert_int_equal(d2.n_targets, 0);
+        host_free(o);
+        host_free(n);
+}
+
+static void test_nas_ports_event(void **state) {
+        const uint16_t ports[] = { 4045, 20048 };
+        EventInfo info = { .bridge = "nas", .interface = "nfswg-nas", .handshake_age = -1 };
+        Event e = {};
+
+        assert_int_equal(nas_ports_event_build(&info, "192.168.50.2", ports, 2, &e), 0);
+        assert_string_equal(e.message, "Bridge nas: rpcbind of NAS 192.168.50.2 lists its NFSv3 side ports 4045 20048; "
+                                       "peers may reach them (with 2049 and 111) now.");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_NAS_PORTS);
+        assert_string_equal(field(&e, "PRIORITY"), "6");
+        assert_string_equal(field(&e, "NFSWG_EVENT"), "nas-ports");
+        assert_string_equal(field(&e, "NFSWG_BRIDGE"), "nas");
+        assert_string_equal(field(&e, "NFSWG_NAS"), "192.168.50.2");
+        assert_string_equal(field(&e, "NFSWG_NAS_PORTS"), "4045 20048");
+        event_done(&e);
+
+        assert_int_equal(nas_ports_event_build(&info, "fd00::2", NULL, 0, &e), 0);
+        assert_string_equal(e.message, "Bridge nas: rpcbind of NAS fd00::2 lists no NFSv3 side ports; peers reach "
+                                       "2049 and 111 only (NFSv4).");
+        assert_string_equal(field(&e, "NFSWG_NAS_PORTS"), "");
+        event_done(&e);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_peer_up),
@@ -558,6 +794,11 @@ int main(void) {
                 cmocka_unit_test(test_endpoint_failover_order),
                 cmocka_unit_test(test_endpoint_stale_after_session),
                 cmocka_unit_test(test_endpoint_helpers),
+                cmocka_unit_test(test_nas_ports_from_pmaplist),
+                cmocka_unit_test(test_nas_query_call_and_reply),
+                cmocka_unit_test(test_nas_forward_wants_discovery),
+                cmocka_unit_test(test_nas_discovery_carry_and_status),
+                cmocka_unit_test(test_nas_ports_event),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@ typedef struct Manager {
         uint64_t link_timeout_usec;
         EndpointPolicy endpoint_policy; /* when a dialled peer's endpoint counts as failed */
         uint64_t nas_retry_usec;        /* a failed rpcbind query of the NAS is tried again after this */
+        uint64_t nas_refresh_usec;      /* a complete answer is asked again after this */
 
         /* The running configuration */
         Host *host;

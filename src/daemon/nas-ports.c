@@ -19,13 +19,15 @@
 #include "shared/log.h"
 #include "shared/message-id.h"
 
+#define NAS_PROGRAM_MOUNTD 100005
+
 /* The RPC programs of an NFSv3 server whose ports a peer needs (rpcinfo(8) names them so). */
 static const struct {
         unsigned long number;
         const char *name;
 } nas_programs[] = {
         { 100003, "nfs" },
-        { 100005, "mountd" },
+        { NAS_PROGRAM_MOUNTD, "mountd" },
         { 100021, "nlockmgr" },
         { 100024, "status" },
         { 100227, "nfs_acl" },
@@ -50,12 +52,15 @@ static int port_cmp(const void *a, const void *b) {
         return (int) *x - (int) *y;
 }
 
-int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t *ret_n) {
+int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t *ret_n, bool *ret_mountd) {
         _cleanup_free_ uint16_t *ports = NULL;
         size_t n = 0;
+        bool mountd = false;
 
         for (const struct pmaplist *l = list; l; l = l->pml_next) {
                 const struct pmap *p = &l->pml_map;
+                if (p->pm_prog == NAS_PROGRAM_MOUNTD && p->pm_port > 0)
+                        mountd = true;
                 if (!nas_program_wanted(p->pm_prog) ||
                     (p->pm_prot != IPPROTO_TCP && p->pm_prot != IPPROTO_UDP) ||
                     p->pm_port == 0 || p->pm_port > UINT16_MAX || p->pm_port == NFS_PORT || p->pm_port == RPCBIND_PORT)
@@ -76,6 +81,8 @@ int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t 
         }
         *ret = unique > 0 ? TAKE_PTR(ports) : NULL;
         *ret_n = unique;
+        if (ret_mountd)
+                *ret_mountd = mountd;
         return 0;
 }
 
@@ -112,7 +119,8 @@ int nas_query_build_call(uint32_t xid, uint8_t buf[static NAS_CALL_MAX], size_t 
         return 0;
 }
 
-int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t **ret, size_t *ret_n) {
+int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t **ret, size_t *ret_n,
+                          bool *ret_mountd) {
         _cleanup_free_ char *record = NULL;
         size_t n_record = 0, off = 0;
         bool last = false;
@@ -158,7 +166,7 @@ int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t *
         else if (reply.rm_reply.rp_stat != MSG_ACCEPTED || reply.acpted_rply.ar_stat != SUCCESS)
                 r = -EPROTO;
         else {
-                r = nas_ports_from_pmaplist(list, ret, ret_n);
+                r = nas_ports_from_pmaplist(list, ret, ret_n, ret_mountd);
                 if (r >= 0)
                         r = 1;
         }
@@ -351,10 +359,20 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* The next query of t, after usec. */
+static void target_schedule(NasTarget *t, uint64_t usec) {
+        Manager *m = t->manager;
+        uint64_t now;
+
+        t->retry = sd_event_source_disable_unref(t->retry);
+        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_add_time(m->event, &t->retry, CLOCK_MONOTONIC, now + usec, 0, on_retry, t) < 0)
+                log_error("Bridge %s: cannot arm the rpcbind timer of NAS %s.", m->name, t->nas_text);
+}
+
 static void target_failed(NasTarget *t, int error) {
         Manager *m = t->manager;
         bool first = !t->error;
-        uint64_t now;
 
         target_close(t);
         free(t->error);
@@ -366,15 +384,13 @@ static void target_failed(NasTarget *t, int error) {
                      t->known ? "keeping the ports it listed before" : "peers reach 2049 and 111 only",
                      (unsigned long long) (m->nas_retry_usec / 1000000ULL));
         manager_update_status(m, true);
-
-        if (sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sd_event_add_time(m->event, &t->retry, CLOCK_MONOTONIC, now + m->nas_retry_usec, 0, on_retry, t) < 0)
-                log_error("Bridge %s: cannot arm the rpcbind retry timer of NAS %s.", m->name, t->nas_text);
+        target_schedule(t, m->nas_retry_usec);
 }
 
-static void target_succeeded(NasTarget *t, uint16_t *ports, size_t n) {
+static void target_succeeded(NasTarget *t, uint16_t *ports, size_t n, bool mountd) {
         Manager *m = t->manager;
         bool changed = !t->known || n != t->n_ports || (n > 0 && memcmp(ports, t->ports, n * sizeof *ports) != 0);
+        bool announce = changed || !t->announced;
         Event e = {};
         int r;
 
@@ -386,10 +402,16 @@ static void target_succeeded(NasTarget *t, uint16_t *ports, size_t n) {
         free(t->error);
         t->error = NULL;
 
-        EventInfo info = manager_event_info(m);
-        if (nas_ports_event_build(&info, t->nas_text, t->ports, t->n_ports, &e) >= 0)
-                event_send(&e);
-        event_done(&e);
+        /* The first answer of this configuration, and then only changes (a refresh that finds
+         * the same ports is not news). */
+        if (announce) {
+                EventInfo info = manager_event_info(m);
+                if (nas_ports_event_build(&info, t->nas_text, t->ports, t->n_ports, &e) >= 0)
+                        event_send(&e);
+                event_done(&e);
+                t->announced = true;
+        } else
+                log_debug("Bridge %s: rpcbind of NAS %s lists the same ports.", m->name, t->nas_text);
 
         Bridge *b = host_bridge_mut(m->host, m->bridge);
         if (changed && b && t->forward < b->n_forwards) {
@@ -404,6 +426,20 @@ static void target_succeeded(NasTarget *t, uint16_t *ports, size_t n) {
                 }
         }
         manager_update_status(m, true);
+
+        /* No mountd: rpcbind answers before the NAS's NFS services have registered (at its boot),
+         * or it serves NFSv4 only. Ask again soon rather than keep an incomplete list for long. */
+        if (!mountd) {
+                if (!t->no_mountd)
+                        log_notice("Bridge %s: rpcbind of NAS %s lists no mountd (NFS not started yet, or "
+                                   "NFSv4 only); asking again every %llus.", m->name, t->nas_text,
+                                   (unsigned long long) (m->nas_retry_usec / 1000000ULL));
+                t->no_mountd = true;
+                target_schedule(t, m->nas_retry_usec);
+                return;
+        }
+        t->no_mountd = false;
+        target_schedule(t, m->nas_refresh_usec);
 }
 
 static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -440,10 +476,11 @@ static int target_receive(NasTarget *t) {
 
         uint16_t *ports = NULL;
         size_t n = 0;
-        int r = nas_query_parse_reply(t->reply, t->n_reply, t->xid, &ports, &n);
+        bool mountd = false;
+        int r = nas_query_parse_reply(t->reply, t->n_reply, t->xid, &ports, &n, &mountd);
         if (r <= 0)
                 return r;
-        target_succeeded(t, ports, n);
+        target_succeeded(t, ports, n, mountd);
         return 1;
 }
 

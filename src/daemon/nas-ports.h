@@ -20,11 +20,14 @@
  * The query never holds up the start (READY=1 comes first) and never blocks the event loop: a
  * non-blocking connect and read with one deadline each (NAS_CONNECT_TIMEOUT_USEC,
  * NAS_CALL_TIMEOUT_USEC). A failure keeps 2049 and 111, logs a warning and tries again every
- * Manager.nas_retry_usec; a reload asks again. */
+ * Manager.nas_retry_usec; so does an answer without mountd (a NAS whose rpcbind is up before its
+ * NFS services). A complete answer is asked again every Manager.nas_refresh_usec, since ports a
+ * NAS does not pin change when it restarts; a reload asks again at once. */
 
 #define NAS_CONNECT_TIMEOUT_USEC (2ULL * 1000000ULL)
 #define NAS_CALL_TIMEOUT_USEC (2ULL * 1000000ULL)
 #define NAS_RETRY_SEC_DEFAULT 30
+#define NAS_REFRESH_SEC_DEFAULT 300
 /* A pmap dump larger than this is not an NFS server's: give up rather than keep reading. */
 #define NAS_REPLY_MAX (256U * 1024U)
 /* The call as nas_query_build_call() makes it: record mark + call header, no arguments. */
@@ -40,15 +43,17 @@ struct Manager;
 bool nas_forward_wants_discovery(const Bridge *b, const Forward *f);
 
 /* The ports of the NFS programs in a pmap list (TCP and UDP), ascending, without duplicates,
- * without 2049 and 111 (always forwarded anyway). *ret is NULL when there are none. 0 or -ENOMEM. */
-int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t *ret_n);
+ * without 2049 and 111 (always forwarded anyway). *ret is NULL when there are none. *ret_mountd
+ * (may be NULL): whether mountd is registered, i.e. the NAS's NFSv3 service is up. 0 or -ENOMEM. */
+int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t *ret_n, bool *ret_mountd);
 
 /* PMAPPROC_DUMP with transaction id xid, record-marked for TCP (RFC 5531 section 11), into buf. */
 int nas_query_build_call(uint32_t xid, uint8_t buf[static NAS_CALL_MAX], size_t *ret_len);
 /* Given the bytes received so far: 0 when the reply record is not complete yet; 1 with the ports
  * (nas_ports_from_pmaplist()) when it is; -EBADMSG for what is not an RPC reply to xid,
  * -EPROTO when rpcbind refused the call, -EMSGSIZE beyond NAS_REPLY_MAX. */
-int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t **ret, size_t *ret_n);
+int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t **ret, size_t *ret_n,
+                          bool *ret_mountd);
 
 /* "20048 32765" (or "none") */
 void nas_ports_format(StrBuf *sb, const uint16_t *ports, size_t n);
@@ -64,6 +69,8 @@ typedef struct NasTarget {
         IpPrefix nas;   /* To= */
         char nas_text[INET6_ADDRSTRLEN];
         bool known;     /* ports holds what rpcbind said (here or before a reload) */
+        bool announced; /* this target's answer went to the journal (later ones: only changes) */
+        bool no_mountd; /* the last answer lacked mountd (said once at notice level) */
         uint16_t *ports;
         size_t n_ports;
         char *error; /* the last failure, for STATUS=; NULL after a success */

@@ -12,6 +12,7 @@
 #include "daemon/endpoint.h"
 #include "daemon/manager.h"
 #include "daemon/userspace.h"
+#include "wg/wg.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 
@@ -45,10 +46,13 @@ static void help(void) {
                "NFSWG_STALE_SEC (a dialled peer, Endpoint=, with no handshake and nothing received for this\n"
                "long is stale, default %d) and NFSWG_FAILOVER_GRACE_SEC (a stale peer we sent to that\n"
                "still has no handshake after this long gets its next Endpoint=, or its one Endpoint=\n"
-               "looked up again, default %d) and NFSWG_NAS_RETRY_SEC (nas mode: a failed rpcbind query for the\n"
-               "NAS's NFSv3 ports is tried again after this long, default %d).\n",
+               "looked up again, default %d), NFSWG_NAS_RETRY_SEC (nas mode: a failed rpcbind query for the\n"
+               "NAS's NFSv3 ports, or one without mountd, is tried again after this long, default %d),\n"
+               "NFSWG_NAS_REFRESH_SEC (a complete answer is asked again after this long, default %d) and\n"
+               "NFSWG_RESOLVE_TIMEOUT_SEC (give up on a DNS name in Endpoint= after this long, 1-60,\n"
+               "default %u).\n",
                DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC,
-               NAS_RETRY_SEC_DEFAULT);
+               NAS_RETRY_SEC_DEFAULT, NAS_REFRESH_SEC_DEFAULT, WG_RESOLVE_TIMEOUT_SEC);
 }
 
 static int env_seconds(const char *name, unsigned def, uint64_t *ret) {
@@ -178,7 +182,8 @@ int main(int argc, char *argv[]) {
             env_seconds("NFSWG_LINK_TIMEOUT_SEC", DEFAULT_LINK_TIMEOUT_SEC, &m.link_timeout_usec) < 0 ||
             env_seconds("NFSWG_STALE_SEC", ENDPOINT_STALE_SEC, &stale_usec) < 0 ||
             env_seconds("NFSWG_FAILOVER_GRACE_SEC", ENDPOINT_GRACE_SEC, &grace_usec) < 0 ||
-            env_seconds("NFSWG_NAS_RETRY_SEC", NAS_RETRY_SEC_DEFAULT, &m.nas_retry_usec) < 0)
+            env_seconds("NFSWG_NAS_RETRY_SEC", NAS_RETRY_SEC_DEFAULT, &m.nas_retry_usec) < 0 ||
+            env_seconds("NFSWG_NAS_REFRESH_SEC", NAS_REFRESH_SEC_DEFAULT, &m.nas_refresh_usec) < 0)
                 return 2;
         m.endpoint_policy = (EndpointPolicy) { .stale_sec = (int64_t) (stale_usec / 1000000ULL),
                                                .grace_sec = (int64_t) (grace_usec / 1000000ULL) };

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <netdb.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "shared/log.h"
+#include "shared/parse.h"
 #include "wg/wg.h"
 
 static void wg_peer_clear(WgPeer *p) {
@@ -305,21 +308,169 @@ finish:
         return 0;
 }
 
-/* Resolves "host:port" for the kernel, which wants an address. getaddrinfo(3) also takes numeric
- * addresses without asking DNS. */
+/* One asynchronous lookup. glibc's helper thread reads name, service and hints and writes
+ * cb.ar_result for as long as the lookup runs, so all of it lives in one block that is freed only
+ * once gai_error(3) says the lookup is over. */
+typedef struct ResolveRequest {
+        struct gaicb cb;
+        struct addrinfo hints;
+        char port[8];
+        struct ResolveRequest *next;
+        char host[]; /* cb.ar_name */
+} ResolveRequest;
+
+/* Lookups we stopped waiting for that gai_cancel(3) could not stop (EAI_NOTCANCELED: a thread
+ * already runs them). Freed by resolve_reap_abandoned() once glibc is done; the lock is for the
+ * rare program that resolves from several threads. */
+static ResolveRequest *resolve_abandoned = NULL;
+static pthread_mutex_t resolve_abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void resolve_request_free(ResolveRequest *q) {
+        if (q->cb.ar_result)
+                freeaddrinfo(q->cb.ar_result);
+        free(q);
+}
+
+static void resolve_reap_abandoned(void) {
+        pthread_mutex_lock(&resolve_abandoned_lock);
+        for (ResolveRequest **q = &resolve_abandoned; *q;) {
+                ResolveRequest *done = *q;
+                if (gai_error(&done->cb) == EAI_INPROGRESS) {
+                        q = &done->next;
+                        continue;
+                }
+                *q = done->next;
+                log_debug("The lookup of %s:%s given up on earlier has ended; freeing it.", done->host, done->port);
+                resolve_request_free(done);
+        }
+        pthread_mutex_unlock(&resolve_abandoned_lock);
+}
+
+static void resolve_abandon(ResolveRequest *q) {
+        pthread_mutex_lock(&resolve_abandoned_lock);
+        q->next = resolve_abandoned;
+        resolve_abandoned = q;
+        pthread_mutex_unlock(&resolve_abandoned_lock);
+}
+
+/* At exit, what glibc has finished with goes too (the rest is still referenced from the list). */
+static void __attribute__((destructor)) resolve_reap_at_exit(void) {
+        resolve_reap_abandoned();
+}
+
+static unsigned resolve_timeout_sec(void) {
+        static bool warned = false;
+        const char *s = getenv("NFSWG_RESOLVE_TIMEOUT_SEC");
+        unsigned v;
+
+        if (!s)
+                return WG_RESOLVE_TIMEOUT_SEC;
+        if (parse_unsigned(s, 1, 60, &v) >= 0)
+                return v;
+        if (!warned) {
+                log_warning("NFSWG_RESOLVE_TIMEOUT_SEC=%s is not a number of seconds from 1 to 60, using %u.", s,
+                            WG_RESOLVE_TIMEOUT_SEC);
+                warned = true;
+        }
+        return WG_RESOLVE_TIMEOUT_SEC;
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* getaddrinfo(3) with a deadline: getaddrinfo_a(3) runs the lookup in a glibc thread and
+ * gai_suspend(3) waits for it at most timeout_sec. Returns getaddrinfo's result code, or
+ * EAI_AGAIN with *ret_timed_out set when the deadline passed. */
+static int resolve_bounded(const char *host, const struct addrinfo *hints, const char *port,
+                           unsigned timeout_sec, struct addrinfo **ret, bool *ret_timed_out) {
+        size_t len = strlen(host);
+        ResolveRequest *q;
+        int r;
+
+        *ret_timed_out = false;
+        q = calloc(1, sizeof *q + len + 1);
+        if (!q)
+                return EAI_MEMORY;
+        memcpy(q->host, host, len + 1);
+        snprintf(q->port, sizeof q->port, "%s", port);
+        q->hints = *hints;
+        q->cb = (struct gaicb) { .ar_name = q->host, .ar_service = q->port, .ar_request = &q->hints };
+
+        struct gaicb *list[] = { &q->cb };
+        r = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+        if (r != 0) {
+                /* Not queued (no thread could be started): nothing of glibc's refers to q. */
+                free(q);
+                return r;
+        }
+
+        const struct gaicb *const wait_list[] = { &q->cb };
+        uint64_t deadline = now_usec() + (uint64_t) timeout_sec * 1000000u;
+        for (;;) {
+                r = gai_error(&q->cb);
+                if (r != EAI_INPROGRESS)
+                        break;
+                uint64_t now = now_usec();
+                if (now >= deadline) {
+                        /* A lookup still queued is taken back; one a thread already runs is not
+                         * (EAI_NOTCANCELED), and its memory must outlive it. One that finished
+                         * meanwhile (EAI_ALLDONE) has its answer. */
+                        r = gai_cancel(&q->cb);
+                        if (r == EAI_ALLDONE) {
+                                r = gai_error(&q->cb);
+                                break;
+                        }
+                        *ret_timed_out = true;
+                        if (r == EAI_NOTCANCELED)
+                                resolve_abandon(q);
+                        else
+                                resolve_request_free(q);
+                        return EAI_AGAIN;
+                }
+                struct timespec left = {
+                        .tv_sec = (time_t) ((deadline - now) / 1000000u),
+                        .tv_nsec = (long) ((deadline - now) % 1000000u) * 1000,
+                };
+                /* EAI_AGAIN (timeout) and EAI_INTR (a signal) both loop back to gai_error(). */
+                (void) gai_suspend(wait_list, 1, &left);
+        }
+        *ret = r == 0 ? TAKE_PTR(q->cb.ar_result) : NULL;
+        resolve_request_free(q);
+        return r;
+}
+
+/* Resolves "host:port" for the kernel, which wants an address. A numeric address needs no DNS and
+ * no thread; a name is looked up with a deadline (see WG_RESOLVE_TIMEOUT_SEC in wg.h), because the
+ * daemon calls this from its event loop, under a watchdog. */
 int wg_endpoint_resolve(const Endpoint *e, WgEndpoint *ret) {
         struct addrinfo hints = {
                 .ai_family = AF_UNSPEC,
                 .ai_socktype = SOCK_DGRAM,
                 .ai_protocol = IPPROTO_UDP,
-                .ai_flags = AI_NUMERICSERV,
+                .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
         };
         struct addrinfo *res = NULL;
         char port[8];
         int r;
 
+        resolve_reap_abandoned();
         snprintf(port, sizeof port, "%u", e->port);
         r = getaddrinfo(e->host, port, &hints, &res);
+        if (r == EAI_NONAME) {
+                unsigned timeout_sec = resolve_timeout_sec();
+                bool timed_out;
+
+                hints.ai_flags = AI_NUMERICSERV;
+                r = resolve_bounded(e->host, &hints, port, timeout_sec, &res, &timed_out);
+                if (timed_out) {
+                        log_warning("Cannot resolve endpoint %s:%u (timed out after %u s), leaving it unset.",
+                                    e->host, e->port, timeout_sec);
+                        return -ETIMEDOUT;
+                }
+        }
         if (r != 0) {
                 log_warning("Cannot resolve endpoint %s:%u (%s), leaving it unset.", e->host, e->port,
                             gai_strerror(r));

@@ -81,8 +81,8 @@ int wg_device_set(const WgDevice *dev, const char *uapi_dir);
 /* The device the bridge asks for: its key, port, and one peer per [Peer] with AllowedIPs = the
  * peer's tunnel addresses as host routes + its AllowedIPs= networks (relay sites); keepalive always
  * set (0 = off); the preshared key read from PresharedKeyFile= (a read failure fails the call);
- * the endpoint from the first Endpoint=, resolved with getaddrinfo(3) — a name that does not
- * resolve is logged as a warning and leaves the endpoint unset. In client mode the one peer is
+ * the endpoint from the first Endpoint=, resolved with wg_endpoint_resolve() — a name that does
+ * not resolve (in time) is logged as a warning and leaves the endpoint unset. In client mode the one peer is
  * [Server]. ifname is Interface=. */
 int wg_device_from_bridge(const Bridge *b, const WgKey private_key, WgDevice **ret);
 /* The smallest change that turns current into desired (what `wg syncconf` does): removed peers
@@ -112,9 +112,19 @@ int wg_uapi_parse_errno(const char *text);
 int wg_uapi_get(const char *ifname, const char *uapi_dir, WgDevice **ret);
 int wg_uapi_set(const WgDevice *dev, const char *uapi_dir);
 
-/* e's address for the device: getaddrinfo(3) (a DNS name is looked up each time; the first IPv4 or
- * IPv6 answer wins). A name that does not resolve is logged as a warning: -EHOSTUNREACH, or
- * -EAFNOSUPPORT without an IPv4/IPv6 answer. */
+/* How long wg_endpoint_resolve() waits for a name, in seconds. glibc's resolver alone may take
+ * timeout x attempts x name servers (resolv.conf(5): 5 s x 2 x up to 3, for A and AAAA), longer
+ * than the daemon's WatchdogSec=, so the lookup runs in getaddrinfo_a(3) and is given up on after
+ * this. The environment variable NFSWG_RESOLVE_TIMEOUT_SEC=1..60 overrides it (read on each call;
+ * another value is warned about once and ignored). */
+#define WG_RESOLVE_TIMEOUT_SEC 5u
+
+/* e's address for the device. A numeric address is taken as it is, without DNS; a name is looked
+ * up each time with getaddrinfo_a(3) (the first IPv4 or IPv6 answer wins), for at most
+ * WG_RESOLVE_TIMEOUT_SEC. Every failure is logged as a warning naming HOST:PORT: -ETIMEDOUT when
+ * the deadline passed ("timed out after N s"; a lookup glibc cannot cancel is left to finish and
+ * freed by a later call), -EHOSTUNREACH when the name does not resolve, -EAFNOSUPPORT without an
+ * IPv4/IPv6 answer. Callers treat them all as a failed lookup. */
 int wg_endpoint_resolve(const Endpoint *e, WgEndpoint *ret);
 
 /* "192.0.2.1:51820" or "[2001:db8::1]:51820", as wg(8) shows endpoints. */

@@ -241,7 +241,7 @@ listener "$NSL2" 192.168.50.2 "$T/lan2.log" 2049 20048 20049
 # and lock are not the host's, with mountd 100005 v3 registered on 20048 (TCP and UDP) as an NFS
 # server's rpc.mountd --port 20048 would. Its PID (a process group: stop_all takes rpcbind along)
 # in RPCBIND.
-rpcbind_start() {
+rpcbind_start() { # NS [bare]: rpcbind in NS; a fake mountd on 20048 registered unless "bare"
         : >"$T/rpcbind.log"
         bg ip netns exec "$1" unshare -m sh -c '
                 mount -t tmpfs nfswg-t-run /run || exit 1
@@ -249,10 +249,19 @@ rpcbind_start() {
                 for i in $(seq 200); do [ -S /run/rpcbind.sock ] && break; sleep 0.05; done
                 # (libtirpc'"'"'s pmap_set() leaks a few bytes: not ours to report in a sanitizer build)
                 export ASAN_OPTIONS=detect_leaks=0
-                "$0" set 100005 3 tcp 20048 && "$0" set 100005 3 udp 20048 && echo registered
-                wait' "$RPC_TOOL" >>"$T/rpcbind.log" 2>&1
+                if [ "$1" = bare ]; then [ -S /run/rpcbind.sock ] && echo registered
+                else "$0" set 100005 3 tcp 20048 && "$0" set 100005 3 udp 20048 && echo registered; fi
+                wait' "$RPC_TOOL" "${2:-}" >>"$T/rpcbind.log" 2>&1
         RPCBIND=$!
         wait_until 15 grep -q registered "$T/rpcbind.log" || die "rpcbind did not start" "$T/rpcbind.log"
+}
+rpc_set() { # NS PROGRAM VERSION tcp|udp PORT: register with the rpcbind running in NS (its mounts)
+        local ns=$1 pid p
+        shift
+        for p in $(ip netns pids "$ns"); do
+                [ "$(cat "/proc/$p/comm" 2>/dev/null)" = rpcbind ] && pid=$p
+        done
+        [ -n "${pid:-}" ] && ASAN_OPTIONS=detect_leaks=0 nsenter -t "$pid" -m -n "$RPC_TOOL" set "$@"
 }
 DISCOVERED="rpcbind of NAS 192.168.50.2 lists its NFSv3 side ports 20048;"
 discovered_count() { grep -c -- "$DISCOVERED" "$T/nas2.log"; }
@@ -305,14 +314,19 @@ stop_all "$RPCBIND"
 
 # rpcbind down when the bridge starts: READY anyway, a warning, 2049 only; 20048 once it is up.
 : >"$T/nas2.log"
-start_daemon DN2 "$NSB2" "$RN2" nas2 NFSWG_NAS_RETRY_SEC=1
+start_daemon DN2 "$NSB2" "$RN2" nas2 NFSWG_NAS_RETRY_SEC=1 NFSWG_NAS_REFRESH_SEC=1
 check "rpcbind down: a warning names the NAS and the error" \
         wait_log "$T/nas2.log" "cannot ask the rpcbind of NAS 192.168.50.2 (TCP port 111) for its NFSv3 ports: Connection refused" 15
 check "rpcbind down: peer reaches 2049" \
         wait_until 15 sh -c "[ \"\$(ip netns exec $NSP2 timeout 5 python3 $T/connect.py 192.168.50.2 2049 2)\" = 192.168.50.1 ]"
 check "rpcbind down: 20048 is refused" refused "$NSP2" 192.168.50.2 20048
 sleep 2 # a few retries fail
-rpcbind_start "$NSL2"
+# As a NAS boots: rpcbind answers before mountd has registered. An answer without mountd is not
+# taken as final: the daemon says so once and asks again.
+rpcbind_start "$NSL2" bare
+check "rpcbind up, no mountd yet: the daemon says so" wait_log "$T/nas2.log" "lists no mountd" 15
+sleep 1.5 # a retry or two that still find no mountd
+rpc_set "$NSL2" 100005 3 tcp 20048 && rpc_set "$NSL2" 100005 3 udp 20048 || die "cannot register the fake mountd"
 T0=$(date +%s.%N)
 check "rpcbind up later: the daemon learns 20048" wait_log "$T/nas2.log" "$DISCOVERED" 15
 UP_S=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
@@ -320,6 +334,17 @@ check "rpcbind up later: peer reaches 20048 (after ${UP_S}s, retry every 1 s)" \
         [ "$(seen_from "$NSP2" 192.168.50.2 20048)" = 192.168.50.1 ]
 check "rpcbind up later: 20049 still refused" refused "$NSP2" 192.168.50.2 20049
 check "rpcbind: one warning for the whole outage" [ "$(grep -c 'cannot ask the rpcbind' "$T/nas2.log")" = 1 ]
+check "rpcbind: one notice while mountd was missing" [ "$(grep -c 'lists no mountd' "$T/nas2.log")" = 1 ]
+# Later the NAS's lockd registers (or a NAS restart moves a port): the periodic refresh follows.
+N=$(grep -c 'lists its NFSv3 side ports' "$T/nas2.log")
+rpc_set "$NSL2" 100021 4 tcp 4045 || die "cannot register the fake nlockmgr"
+check "rpcbind refresh: the daemon learns 4045, registered later" \
+        wait_log "$T/nas2.log" "lists its NFSv3 side ports 4045 20048;" 15
+check "rpcbind refresh: the table's port set holds 4045" \
+        sh -c "ip netns exec $NSB2 nft list set inet nfswg_nas2 fwd0_ports | grep -qw 4045"
+sleep 2.5 # refreshes that find the same ports
+check "rpcbind refresh: unchanged answers are not logged again" \
+        [ "$(grep -c 'lists its NFSv3 side ports' "$T/nas2.log")" = $((N + 1)) ]
 stop_daemon "$DN2"
 check "rpcbind: after stop the table is gone" sh -c "! ip netns exec $NSB2 nft list table inet nfswg_nas2 >/dev/null 2>&1"
 stop_all "${PIDS[@]}"

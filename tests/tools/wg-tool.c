@@ -5,10 +5,12 @@
  *   sync IFACE ROOT NAME --key-file F [--uapi-dir D]
  *   set-peer IFACE PUBKEY [--allowed-ips A,B] [--endpoint HOST:PORT] [--keepalive N] [--uapi-dir D]
  *   remove-peer IFACE PUBKEY [--uapi-dir D]
+ *   resolve [--pause SEC] HOST:PORT...   (wg_endpoint_resolve(); NFSWG_RESOLVE_TIMEOUT_SEC applies)
  *
  * Exit codes: 0 done, 1 the system said no, 2 usage. */
 #include <getopt.h>
 #include <netdb.h>
+#include <unistd.h>
 
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -265,6 +267,41 @@ static int verb_remove_peer(int argc, char **argv) {
         return 0;
 }
 
+/* Prints the address wg_endpoint_resolve() gives each HOST:PORT in turn, as wg(8) shows it; its
+ * warnings (and debug lines) go to stderr. --pause SEC sleeps between lookups, so a lookup given up
+ * on can finish in glibc and be freed by the next call (tests/netns/dns.sh). */
+static int verb_resolve(int argc, char **argv) {
+        unsigned pause_sec = 0;
+        int i = 1, ret = 0;
+
+        if (argc >= 3 && streq(argv[1], "--pause")) {
+                if (parse_unsigned(argv[2], 0, 60, &pause_sec) < 0)
+                        return 2;
+                i = 3;
+        }
+        if (i >= argc)
+                return 2;
+        log_set_max_level(LOG_DEBUG);
+        for (int first = i; i < argc; i++) {
+                _cleanup_free_ char *host = NULL;
+                Endpoint e = {};
+                WgEndpoint out = {};
+                char text[WG_ENDPOINT_STRLEN];
+
+                if (parse_endpoint(argv[i], &host, &e.port) < 0)
+                        return 2;
+                if (i > first && pause_sec > 0)
+                        sleep(pause_sec);
+                e.host = host;
+                if (wg_endpoint_resolve(&e, &out) < 0 || wg_endpoint_format(&out, text) < 0) {
+                        ret = 1; /* logged */
+                        continue;
+                }
+                printf("%s %s\n", argv[i], text);
+        }
+        return ret;
+}
+
 static const struct {
         const char *name;
         int (*fn)(int argc, char **argv);
@@ -275,6 +312,7 @@ static const struct {
         { "set-peer", verb_set_peer,
           "IFACE PUBKEY [--allowed-ips A,B] [--endpoint H:P] [--keepalive N] [--uapi-dir D]" },
         { "remove-peer", verb_remove_peer, "IFACE PUBKEY [--uapi-dir D]" },
+        { "resolve", verb_resolve, "[--pause SEC] HOST:PORT...: the addresses the device would be given" },
 };
 
 int main(int argc, char **argv) {

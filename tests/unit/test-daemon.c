@@ -583,8 +583,11 @@ static struct pmaplist rpcinfo_like[] = {
 static void test_nas_ports_from_pmaplist(void **state) {
         uint16_t *ports = NULL;
         size_t n = 99;
+        bool mountd = false;
 
-        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, ELEMENTSOF(rpcinfo_like)), &ports, &n), 0);
+        assert_int_equal(
+                nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, ELEMENTSOF(rpcinfo_like)), &ports, &n, &mountd), 0);
+        assert_true(mountd);
         assert_int_equal(n, 5);
         assert_int_equal(ports[0], 2050);
         assert_int_equal(ports[1], 4045);
@@ -600,12 +603,33 @@ static void test_nas_ports_from_pmaplist(void **state) {
 
         /* An NFSv4-only NAS: rpcbind lists itself and nfs on 2049; nothing to add. */
         ports = (uint16_t *) 1;
-        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, 2), &ports, &n), 0);
+        mountd = true;
+        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(rpcinfo_like, 2), &ports, &n, &mountd), 0);
         assert_int_equal(n, 0);
         assert_null(ports);
-        assert_int_equal(nas_ports_from_pmaplist(NULL, &ports, &n), 0);
+        assert_false(mountd);
+        mountd = true;
+        assert_int_equal(nas_ports_from_pmaplist(NULL, &ports, &n, &mountd), 0);
         assert_int_equal(n, 0);
         assert_null(ports);
+        assert_false(mountd);
+
+        /* rpcbind and lockd up, mountd not registered yet (a NAS still booting): the ports so far,
+         * and no mountd, so the daemon asks again soon. A mountd entry with port 0 is not one. */
+        static struct pmaplist booting[] = {
+                PMAP(100000, 2, IPPROTO_TCP, 111),
+                PMAP(100021, 4, IPPROTO_TCP, 4045),
+                PMAP(100005, 3, IPPROTO_TCP, 0),
+        };
+        mountd = true;
+        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(booting, ELEMENTSOF(booting)), &ports, &n, &mountd), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(ports[0], 4045);
+        assert_false(mountd);
+        free(ports);
+        /* The flag is optional. */
+        assert_int_equal(nas_ports_from_pmaplist(pmap_chain(booting, ELEMENTSOF(booting)), &ports, &n, NULL), 0);
+        free(ports);
 }
 
 /* A reply record as an rpcbind sends it: reply header + pmap list, split into fragments of at
@@ -666,21 +690,23 @@ static void test_nas_query_call_and_reply(void **state) {
         assert_true(len > 2 * 104);
         uint16_t *ports = NULL;
         size_t n_ports = 0;
+        bool mountd = false;
         for (size_t i = 0; i < len; i++)
-                assert_int_equal(nas_query_parse_reply(rec, i, 0x12345678, &ports, &n_ports), 0);
-        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345678, &ports, &n_ports), 1);
+                assert_int_equal(nas_query_parse_reply(rec, i, 0x12345678, &ports, &n_ports, &mountd), 0);
+        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345678, &ports, &n_ports, &mountd), 1);
+        assert_true(mountd);
         assert_int_equal(n_ports, 5);
         assert_int_equal(ports[2], 20048);
         free(ports);
 
         /* Not our call's answer, not an answer at all, refused, too big. */
-        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345679, &ports, &n_ports), -EBADMSG);
+        assert_int_equal(nas_query_parse_reply(rec, len, 0x12345679, &ports, &n_ports, NULL), -EBADMSG);
         len = reply_record(7, PROC_UNAVAIL, NULL, 4096, rec, sizeof rec);
-        assert_int_equal(nas_query_parse_reply(rec, len, 7, &ports, &n_ports), -EPROTO);
+        assert_int_equal(nas_query_parse_reply(rec, len, 7, &ports, &n_ports, NULL), -EPROTO);
         const uint8_t garbage[] = { 0x80, 0, 0, 4, 'H', 'T', 'T', 'P' };
-        assert_int_equal(nas_query_parse_reply(garbage, sizeof garbage, 7, &ports, &n_ports), -EBADMSG);
+        assert_int_equal(nas_query_parse_reply(garbage, sizeof garbage, 7, &ports, &n_ports, NULL), -EBADMSG);
         const uint8_t huge[] = { 0x80, 0x10, 0, 0, 0, 0, 0, 0 };
-        assert_int_equal(nas_query_parse_reply(huge, sizeof huge, 7, &ports, &n_ports), -EMSGSIZE);
+        assert_int_equal(nas_query_parse_reply(huge, sizeof huge, 7, &ports, &n_ports, NULL), -EMSGSIZE);
 }
 
 static void test_nas_forward_wants_discovery(void **state) {

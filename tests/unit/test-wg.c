@@ -11,10 +11,16 @@
 #include <linux/time_types.h>
 #include <linux/wireguard.h>
 #include <net/if.h>
+#include <nss.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log-capture.h"
 #include "shared/fileio.h"
@@ -1089,8 +1095,158 @@ static void test_from_bridge(void **state) {
         wg_key_wipe(priv);
 }
 
+/* ---- endpoint lookups (wg_endpoint_resolve) ---- */
+
+static void test_resolve_numeric(void **state) {
+        (void) state;
+        Endpoint e4 = { .host = (char *) "192.0.2.1", .port = 51820 };
+        Endpoint e6 = { .host = (char *) "2001:db8::1", .port = 4500 };
+        WgEndpoint out;
+        char text[WG_ENDPOINT_STRLEN];
+
+        log_capture_start();
+        assert_int_equal(wg_endpoint_resolve(&e4, &out), 0);
+        assert_int_equal(out.addr.sa_family, AF_INET);
+        assert_int_equal(out.addr4.sin_port, htons(51820));
+        assert_int_equal(out.addr4.sin_addr.s_addr, inet_addr("192.0.2.1"));
+        assert_int_equal(wg_endpoint_format(&out, text), 0);
+        assert_string_equal(text, "192.0.2.1:51820");
+
+        assert_int_equal(wg_endpoint_resolve(&e6, &out), 0);
+        assert_int_equal(out.addr.sa_family, AF_INET6);
+        assert_int_equal(out.addr6.sin6_port, htons(4500));
+        assert_int_equal(wg_endpoint_format(&out, text), 0);
+        assert_string_equal(text, "[2001:db8::1]:4500");
+        assert_string_equal(captured_log, "");
+        log_set_sink(NULL, NULL);
+}
+
+/* Names go through getaddrinfo_a(3); main() limits "hosts" to /etc/hosts, so no query leaves. */
+static void test_resolve_name_from_hosts_file(void **state) {
+        (void) state;
+        Endpoint e = { .host = (char *) "localhost", .port = 1 };
+        WgEndpoint out = {};
+
+        log_capture_start();
+        assert_int_equal(wg_endpoint_resolve(&e, &out), 0);
+        if (out.addr.sa_family == AF_INET)
+                assert_int_equal(out.addr4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+        else {
+                assert_int_equal(out.addr.sa_family, AF_INET6);
+                assert_true(IN6_IS_ADDR_LOOPBACK(&out.addr6.sin6_addr));
+        }
+        assert_int_equal(ntohs(out.addr4.sin_port), 1); /* same offset in both families */
+        assert_string_equal(captured_log, "");
+        log_set_sink(NULL, NULL);
+}
+
+static void test_resolve_unknown_name(void **state) {
+        (void) state;
+        Endpoint e = { .host = (char *) "nowhere.invalid", .port = 51820 };
+        WgEndpoint out = {};
+
+        log_capture_start();
+        assert_int_equal(wg_endpoint_resolve(&e, &out), -EHOSTUNREACH);
+        assert_int_equal(out.addr.sa_family, AF_UNSPEC);
+        assert_true(log_captured("Cannot resolve endpoint nowhere.invalid:51820 ("));
+        assert_true(log_captured("), leaving it unset."));
+        assert_false(log_captured("timed out"));
+        log_set_sink(NULL, NULL);
+}
+
+static uint64_t mono_msec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/* The child of test_resolve_deadline: in network and mount namespaces of its own, whose only name
+ * server is a socket on the new loopback that never answers (nothing can leave: lo is the only
+ * link). Writes "r msec" and the log to fd; exit 77 when the namespaces cannot be made. */
+static int resolve_deadline_child(int fd) {
+        char conf[] = "/tmp/nfswg-test-resolv-XXXXXX";
+        struct sockaddr_in ns = { .sin_family = AF_INET, .sin_port = htons(53),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct ifreq ifr = { .ifr_name = "lo" };
+        Endpoint e = { .host = (char *) "site.example.test", .port = 51820 };
+        WgEndpoint out = {};
+        int s, r, cfd;
+
+        if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0 ||
+            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return 77;
+        s = socket(AF_INET, SOCK_DGRAM, 0);
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+                return 77;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0 || bind(s, (struct sockaddr *) &ns, sizeof ns) < 0)
+                return 77;
+        /* The queries queue up in s, unread: glibc would wait 5 s x 3 attempts (resolv.conf(5)). */
+        cfd = mkstemp(conf);
+        if (cfd < 0)
+                return 77;
+        r = dprintf(cfd, "nameserver 127.0.0.1\noptions timeout:5 attempts:3\n") > 0 &&
+            mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL) >= 0;
+        close(cfd);
+        unlink(conf);
+        if (!r)
+                return 77;
+        if (__nss_configure_lookup("hosts", "files dns") < 0)
+                return 77;
+
+        setenv("NFSWG_RESOLVE_TIMEOUT_SEC", "1", 1);
+        log_capture_start();
+        uint64_t t0 = mono_msec();
+        r = wg_endpoint_resolve(&e, &out);
+        uint64_t took = mono_msec() - t0;
+        dprintf(fd, "%d %llu\n%s", r, (unsigned long long) took, captured_log);
+        /* glibc's thread may still be waiting for the name server: _exit() ends it with us. */
+        return 0;
+}
+
+/* A name server that never answers costs NFSWG_RESOLVE_TIMEOUT_SEC, not glibc's 15 s. Forked: the
+ * namespaces are the child's alone. Runs first, before any getaddrinfo_a(3) of this process
+ * started a helper thread that the child would not inherit. Needs root (else skipped). */
+static void test_resolve_deadline(void **state) {
+        (void) state;
+        char buf[4096] = "";
+        int p[2], status, r = 1;
+        unsigned long long took = 0;
+        size_t len = 0;
+        ssize_t n;
+        pid_t pid;
+
+        assert_int_equal(pipe(p), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                _exit(resolve_deadline_child(p[1]));
+        }
+        close(p[1]);
+        while (len < sizeof buf - 1 && (n = read(p[0], buf + len, sizeof buf - 1 - len)) > 0)
+                len += (size_t) n;
+        close(p[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                skip(); /* not root, or no namespaces here */
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(sscanf(buf, "%d %llu", &r, &took), 2);
+        assert_int_equal(r, -ETIMEDOUT);
+        assert_true(took >= 900);
+        assert_true(took < 5000); /* glibc alone: 15 s and more */
+        assert_non_null(strstr(buf, "Cannot resolve endpoint site.example.test:51820 (timed out after 1 s), "
+                                    "leaving it unset."));
+}
+
 int main(void) {
+        /* Name lookups stay on this machine: /etc/hosts only (test_resolve_deadline's child sets
+         * its own). */
+        if (__nss_configure_lookup("hosts", "files") < 0)
+                return 1;
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_resolve_deadline), /* first: see there */
                 cmocka_unit_test(test_diff_adds_new_peer_only),
                 cmocka_unit_test(test_diff_removes_missing_peers_in_key_order),
                 cmocka_unit_test(test_diff_changed_allowed_ips_replaced),
@@ -1108,6 +1264,9 @@ int main(void) {
                 cmocka_unit_test(test_genl_set_split_large),
                 cmocka_unit_test(test_genl_parse_get_reply),
                 cmocka_unit_test(test_from_bridge),
+                cmocka_unit_test(test_resolve_numeric),
+                cmocka_unit_test(test_resolve_name_from_hosts_file),
+                cmocka_unit_test(test_resolve_unknown_name),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

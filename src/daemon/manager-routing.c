@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <net/if.h>
 
 #include "daemon/manager-internal.h"
@@ -39,15 +40,17 @@ static int tunnel_routes(const Bridge *b, IpPrefix **ret, size_t *ret_n) {
         return 0;
 }
 
-/* What a userspace or test-mode device needs that networkd would otherwise do: MTU, addresses,
- * routes, up. */
+/* What a userspace or test-mode device needs that networkd would otherwise do: MTU, link group
+ * (the .network's Group=), addresses, routes, up. */
 int manager_configure_link(Manager *m, const Bridge *b) {
         _cleanup_free_ IpPrefix *routes = NULL;
         size_t n_routes = 0;
+        uint32_t group = b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
 
-        int r = rtnl_link_set(m->ifindex, b->mtu, true);
+        int r = rtnl_link_set(m->ifindex, b->mtu, group, true);
         if (r < 0)
-                return log_error_errno(r, "Cannot set MTU %u and bring %s up: %m", b->mtu, b->interface);
+                return log_error_errno(r, "Cannot set MTU %u and link group %" PRIu32 " of %s and bring it up: %m",
+                                       b->mtu, group, b->interface);
         r = rtnl_address_sync(m->ifindex, b->addresses, b->n_addresses);
         if (r < 0)
                 return log_error_errno(r, "Cannot set the addresses of %s: %m", b->interface);

@@ -313,8 +313,15 @@ void manager_stop(Manager *m, bool started) {
                 if (r < 0)
                         log_error_errno(r, "Cannot delete the link %s: %m", b->interface);
         } else if (m->ifindex > 0) {
-                /* --no-networkd with a device someone else made: it stays theirs, our routes and
-                 * addresses go. */
+                /* --no-networkd with a device someone else made: it stays theirs, our routes,
+                 * addresses and link group go (in the group, every other bridge's table would let
+                 * NFS in on it). */
+                if (b->mode != BRIDGE_MODE_CLIENT) {
+                        r = rtnl_link_set_group(m->ifindex, 0);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot take %s out of link group %u: %m", b->interface,
+                                                  (unsigned) NFSWG_LINK_GROUP);
+                }
                 r = rtnl_route_sync(m->ifindex, NULL, 0);
                 if (r < 0)
                         log_warning_errno(r, "Cannot remove the routes through %s: %m", b->interface);

@@ -65,7 +65,7 @@ static struct ifinfomsg *link_request(char *buf, uint16_t type, int ifindex, str
         return ifi;
 }
 
-int rtnl_link_set(int ifindex, unsigned mtu, bool up) {
+int rtnl_link_set(int ifindex, unsigned mtu, uint32_t group, bool up) {
         _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
         char buf[MNL_SOCKET_BUFFER_SIZE];
         int r = rtnl_open(&nl);
@@ -78,6 +78,21 @@ int rtnl_link_set(int ifindex, unsigned mtu, bool up) {
         ifi->ifi_flags = up ? IFF_UP : 0;
         if (mtu > 0)
                 mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+        if (group > 0)
+                mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+        return rtnl_talk(nl, nlh, NULL, NULL);
+}
+
+int rtnl_link_set_group(int ifindex, uint32_t group) {
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        int r = rtnl_open(&nl);
+        if (r < 0)
+                return r;
+
+        struct nlmsghdr *nlh;
+        (void) link_request(buf, RTM_NEWLINK, ifindex, &nlh);
+        mnl_attr_put_u32(nlh, IFLA_GROUP, group);
         return rtnl_talk(nl, nlh, NULL, NULL);
 }
 

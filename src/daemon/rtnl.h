@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "shared/ipaddr.h"
 
@@ -11,8 +12,11 @@
  * link whose .netdev went away: systemd issues 6600, 9627). All return 0 or -errno; they log
  * nothing, the caller knows what it was doing. */
 
-/* Sets the MTU (0 = leave) and brings the link up or down (RTM_NEWLINK, IFF_UP). */
-int rtnl_link_set(int ifindex, unsigned mtu, bool up);
+/* Sets the MTU (0 = leave) and the link group (IFLA_GROUP, ip-link(8) "group"; 0 = leave: the
+ * kernel's default group is 0 anyway) and brings the link up or down (RTM_NEWLINK, IFF_UP). */
+int rtnl_link_set(int ifindex, unsigned mtu, uint32_t group, bool up);
+/* Sets the link group alone, 0 included (the kernel's default group). */
+int rtnl_link_set_group(int ifindex, uint32_t group);
 /* Makes the link's addresses exactly addrs: adds (NLM_F_REPLACE, so again is harmless) what is
  * missing and removes other addresses of universe scope. IPv6 link-local addresses the kernel
  * manages are left alone. */

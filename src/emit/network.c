@@ -34,6 +34,10 @@ char *emit_network(const Host *h, const Bridge *b) {
         /* A WireGuard link has no use for link-local addresses or router advertisements, and the
          * tunnel must not hold up network-online.target at boot. */
         strbuf_append(&s, "LinkLocalAddressing=no\nIPv6AcceptRA=no\n\n[Link]\nRequiredForOnline=no\n");
+        /* A bridge's tunnel joins the link group every bridge's nftables table lets through and
+         * leaves to that tunnel's own table (nft/nft.h); a client's tunnel is no bridge's to guard. */
+        if (b->mode != BRIDGE_MODE_CLIENT)
+                strbuf_appendf(&s, "Group=%u\n", NFSWG_LINK_GROUP);
 
         if (b->mode == BRIDGE_MODE_CLIENT && b->server.set)
                 for (size_t i = 0; i < b->server.n_allowed_ips; i++) {

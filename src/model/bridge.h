@@ -46,6 +46,14 @@ typedef enum ForwardPorts {
 #define NFS_PORT 2049
 #define RPCBIND_PORT 111
 
+/* The link group (ip-link(8) "group", IFLA_GROUP) of every bridge's tunnel (client mode's
+ * excepted): each bridge's table lets NFS on the other bridges' tunnels through by this group
+ * ("meta iifgroup", nft(8)) and leaves it to their own tables, so a bridge started later needs no
+ * reload of the others. 0x6e6677 is "nfw" in ASCII: fixed, far from the small numbers
+ * administrators give in /etc/iproute2/group, and within systemd.network(5)'s Group= range
+ * 0...2147483647. Written in decimal (7235191) where networkd and ip(8) show it. */
+#define NFSWG_LINK_GROUP 0x6e6677u
+
 /* Defaults (DESIGN.md) */
 #define DEFAULT_LISTEN_PORT 51820
 /* 1500 minus 80 bytes of WireGuard over IPv6, minus 8 of PPPoE, rounded down: safe on every usual link. */

@@ -30,27 +30,13 @@ size_t nft_nfs_ports(const Host *h, const Bridge *b, uint16_t ret[static NFT_NFS
         return ports_sort_unique(ret, n);
 }
 
-static void add_input_accept_iifname(NftBuilder *c, const char *ifname) {
-        rule_begin(c, "input");
-        match_iifname(c, ifname);
-        stmt_verdict(c, NF_ACCEPT);
-        rule_end(c);
-}
-
-static void add_input_rules(NftBuilder *c, const Host *h, const Bridge *b) {
+static void add_input_rules(NftBuilder *c, const Bridge *b) {
         /* Local tools (showmount, rpcinfo, the NFS client of the host itself) talk to rpcbind and
          * mountd over lo. */
-        add_input_accept_iifname(c, "lo");
-
-        /* Every bridge's table guards its own tunnel and the rest of the world; without these a
-         * second bridge's peers would meet our final drop. */
-        for (size_t i = 0; h && i < h->n_bridges; i++) {
-                const Bridge *o = h->bridges[i];
-                if (o == b || streq(o->name, b->name) || !o->interface || streq(o->interface, b->interface) ||
-                    o->mode == BRIDGE_MODE_CLIENT)
-                        continue;
-                add_input_accept_iifname(c, o->interface);
-        }
+        rule_begin(c, "input");
+        match_iifname(c, "lo");
+        stmt_verdict(c, NF_ACCEPT);
+        rule_end(c);
 
         FOREACH_FAMILY(family)
                 FOREACH_L4PROTO(proto) {
@@ -62,6 +48,17 @@ static void add_input_rules(NftBuilder *c, const Host *h, const Bridge *b) {
                         stmt_verdict(c, NF_ACCEPT);
                         rule_end(c);
                 }
+
+        /* Every bridge's table guards its own tunnel and the rest of the world; the other bridges'
+         * tunnels, by their link group, are left to their own tables, or a second bridge's peers
+         * would meet our final drop. By group and not by name, so that a bridge started after us
+         * needs no reload of ours. Our own tunnel is in the group too: its traffic from anyone but
+         * our peers goes on to the drop. */
+        rule_begin(c, "input");
+        match_iifname_not(c, b->interface);
+        match_iifgroup(c, NFSWG_LINK_GROUP);
+        stmt_verdict(c, NF_ACCEPT);
+        rule_end(c);
 
         FOREACH_L4PROTO(proto) {
                 rule_begin(c, "input");
@@ -106,7 +103,7 @@ int nft_build_bridge_batch(const Host *h, const Bridge *b, uint32_t seq, void **
         add_counter(&c, NFT_COUNTER_NFS_REFUSED);
 
         add_chain(&c, "input", "filter", NF_INET_LOCAL_IN, -10);
-        add_input_rules(&c, h, b);
+        add_input_rules(&c, b);
 
         if (b->mode == BRIDGE_MODE_NAS || b->mode == BRIDGE_MODE_RELAY || b->n_forwards > 0)
                 add_forward(&c, h, b);

@@ -83,6 +83,8 @@ size_t ports_sort_unique(uint16_t *p, size_t n);
 void rule_begin(NftBuilder *c, const char *chain);
 void rule_end(NftBuilder *c);
 void match_iifname(NftBuilder *c, const char *ifname);
+void match_iifname_not(NftBuilder *c, const char *ifname);
+void match_iifgroup(NftBuilder *c, uint32_t group);
 void match_addr_set(NftBuilder *c, int family, bool source, const char *set);
 void match_from_peers(NftBuilder *c, int family);
 void match_dport_set(NftBuilder *c, uint8_t proto, const char *set);

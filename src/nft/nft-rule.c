@@ -80,15 +80,30 @@ static void expr_lookup(NftBuilder *c, const char *set) {
         nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 }
 
-/* iifname "NAME": the name, not the index, so the rule holds before the link exists and after
- * networkd recreates it. */
-void match_iifname(NftBuilder *c, const char *ifname) {
+/* iifname "NAME" / iifname != "NAME": the name, not the index, so the rule holds before the link
+ * exists and after networkd recreates it. */
+static void match_iifname_op(NftBuilder *c, uint32_t op, const char *ifname) {
         char buf[IFNAMSIZ] = {};
         if (strlen(ifname) >= sizeof buf)
                 return builder_fail(c, -ENAMETOOLONG);
         memcpy(buf, ifname, strlen(ifname));
         expr_meta(c, NFT_META_IIFNAME);
-        expr_cmp(c, NFT_CMP_EQ, buf, sizeof buf);
+        expr_cmp(c, op, buf, sizeof buf);
+}
+
+void match_iifname(NftBuilder *c, const char *ifname) {
+        match_iifname_op(c, NFT_CMP_EQ, ifname);
+}
+
+void match_iifname_not(NftBuilder *c, const char *ifname) {
+        match_iifname_op(c, NFT_CMP_NEQ, ifname);
+}
+
+/* meta iifgroup GROUP: the kernel compares the device's group as a u32 in host byte order, as
+ * nft(8) sends it (its devgroup type is host-endian). */
+void match_iifgroup(NftBuilder *c, uint32_t group) {
+        expr_meta(c, NFT_META_IIFGROUP);
+        expr_cmp(c, NFT_CMP_EQ, &group, sizeof group);
 }
 
 static void match_u8(NftBuilder *c, uint32_t meta_key, uint8_t value) {

@@ -17,9 +17,10 @@
  *                                                    and lockd when NFSv3 is on anywhere on the host)
  *   chain input { type filter hook input priority -10; policy accept;
  *     iifname "lo" accept
- *     iifname "OTHER" accept                         for each other bridge of the host: its table
- *                                                    guards its own tunnel
  *     iifname IFACE ip(6) saddr @peers4/6 l4 dport @nfsports counter name nfs_accepted accept
+ *     iifname != IFACE meta iifgroup NFSWG_LINK_GROUP accept
+ *                                                    any other bridge's tunnel, whenever it came:
+ *                                                    its own table guards it (model/bridge.h)
  *     l4 dport @nfsports counter name nfs_refused drop }
  *   nas/relay only:
  *   set fwdN_4, fwdN_6 (interval), fwdN_ports         per [Forward] N: To= (or @OTHER's networks

@@ -115,6 +115,9 @@ check "listen port set" [ "$(inb wg show "$IFB" listen-port)" = "$PORT" ]
 check "device key is the key file's" [ "$(inb wg show "$IFB" public-key)" = "$BRIDGE_PUB" ]
 check "address 10.77.0.1/24 and MTU set, link up" \
         sh -c "ip -n $NSB addr show dev $IFB | grep -q 'inet 10.77.0.1/24' && ip -n $NSB link show dev $IFB | grep -q 'mtu 1380' && ip -n $NSB link show dev $IFB | grep -q '[<,]UP[,>]'"
+# the link group of every bridge's tunnel, NFSWG_LINK_GROUP (model/bridge.h), which the other
+# bridges' tables let through (tests/netns/nft.sh): networkd sets it from Group=, here the daemon
+check "link group 7235191 set by the daemon" sh -c "ip -n $NSB -d link show dev $IFB | grep -q ' group 7235191 '"
 check "nft table inet nfswg_t exists with the peer" sh -c "ip netns exec $NSB nft list set inet nfswg_t peers4 | grep -q 10.77.0.2"
 EXPORTS=$R/etc/exports.d/nfswg-t.exports
 check "exports fragment written" grep -q "10.77.0.2" "$EXPORTS"
@@ -188,6 +191,8 @@ check "stop: table gone" sh -c "! ip netns exec $NSB nft list table inet nfswg_t
 check "stop: exports fragment gone, exportfs -r called" \
         sh -c "[ ! -e $EXPORTS ] && [ \$(grep -c 'exportfs -r' $T/exportfs.log) -gt $STOP_N ]"
 check "stop: our address removed from the external device" sh -c "! ip -n $NSB addr show dev $IFB | grep -q 10.77.0.1"
+check "stop: the external device left link group 7235191" \
+        sh -c "ip -n $NSB link show dev $IFB >/dev/null && ! ip -n $NSB -d link show dev $IFB | grep -q ' group 7235191 '"
 check "stop: key kept" [ -s "$KEYFILE" ]
 
 # ---- networkd absent ---------------------------------------------------------------------------

@@ -7,6 +7,12 @@
 #     10.8.0.2 (listed), 10.8.0.66 (unlisted)        10.8.0.1 / fd00:8::1    192.0.2.1      192.0.2.2
 #     fd00:8::2 (listed), fd00:8::66 (unlisted)
 #
+# Later a second bridge comes to the same host, as `systemctl start nfswg@tnft2` would bring it:
+# its config, its tunnel (another veth from ns "peer2": 10.9.0.2 listed, 10.9.0.66 not) and its
+# table, while the first bridge's table stays as applied. The veths are no daemon's: the test puts
+# them in the link group the way networkd does from the rendered .network's Group= (the daemon
+# does it itself for the devices it configures: tests/netns/daemon.sh).
+#
 # Needs root; exits 77 (skip) otherwise. Touches only the namespaces it creates.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,19 +21,19 @@ need_root
 unshare -n true 2>/dev/null || skip "needs network namespaces"
 need_tools ip nft python3
 TOOL=$BUILD/tests/nfswg-nft-tool
-need_built "$TOOL"
+need_built "$TOOL" "$NFSWG"
 
 NS=nfswg-t-nft-$$
-B=$NS-bridge P=$NS-peer W=$NS-wan
-IFACE=nfswgt$$
-IFACE=${IFACE:0:15}
-NAME=tnft
+B=$NS-bridge P=$NS-peer W=$NS-wan P2=$NS-peer2
+IFACE=nfswgt$$ IFACE2=nfswgu$$
+IFACE=${IFACE:0:15} IFACE2=${IFACE2:0:15}
+NAME=tnft NAME2=tnft2
 T=$(mktemp -d /tmp/nfswg-t-nft.XXXXXX)
 ROOT=$T/root
 
 inb() { ip netns exec "$B" "$@"; }
 
-new_ns "$B" "$P" "$W"
+new_ns "$B" "$P" "$W" "$P2"
 veth "$B" "$IFACE" 10.8.0.1/24 "$P" tun-p 10.8.0.2/24
 veth "$B" wan0 192.0.2.1/24 "$W" wan-w 192.0.2.2/24
 ip -n "$B" addr add fd00:8::1/64 dev "$IFACE" nodad
@@ -93,6 +99,18 @@ Name=phone
 PublicKey=8NzSZ1CiffUGAQgGGyDxf5lPa7URfWWpkJGbd3pMt0w=
 Address=10.8.0.3/32
 EOF
+
+# link_group_as_networkd NAME IFNAME: the link group the bridge's rendered .network gives its
+# tunnel (Group=), set on the stand-in as networkd would; prints the group
+link_group_as_networkd() {
+        local group
+        "$NFSWG" --root "$ROOT" render "$1" >/dev/null || return 1
+        group=$(sed -n 's/^Group=//p' "$ROOT/run/systemd/network/50-nfswg-$1.network")
+        [ -n "$group" ] && ip -n "$B" link set dev "$2" group "$group" && echo "$group"
+}
+# The bridge's own tunnel is in the group too: the unlisted-address checks below prove the group
+# does not open it.
+GROUP=$(link_group_as_networkd "$NAME" "$IFACE") || die "no Group= in the rendered .network of $NAME"
 
 # Someone else's table, there before us and untouched throughout.
 inb nft -f - <<'EOF'
@@ -160,6 +178,51 @@ check "other peers untouched by del" probe "$P" 10.8.0.2 10.8.0.1 2049
 if inb "$TOOL" del-peer "$NAME" 10.8.0.66/32 2>/dev/null; then fail "del of a missing address fails"; else pass "del of a missing address fails"; fi
 check "peers4 back to the configured peers" bash -c \
         "ip netns exec $B nft -j list set inet nfswg_$NAME peers4 | python3 -c 'import json,sys; s=[o[\"set\"] for o in json.load(sys.stdin)[\"nftables\"] if \"set\" in o][0]; assert s[\"elem\"] == [\"10.8.0.2\", \"10.8.0.3\"], s[\"elem\"]'"
+
+# ---- a second bridge, added after the first one's table was applied ----------------------------
+# The first table is not applied again: it must let the new tunnel's NFS through to the new
+# bridge's table (by link group; a rule naming the other bridges' interfaces, read at apply time,
+# would not know this one) while still refusing the rest of the world.
+TABLE1=$(inb nft -j list table inet "nfswg_$NAME" | json_strip packets bytes)
+PUB2=$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')
+cat >"$ROOT/etc/nfswg/$NAME2.conf" <<EOF
+[Bridge]
+Mode=embedded
+Interface=$IFACE2
+Address=10.9.0.1/24
+ListenPort=51821
+
+[Export]
+Path=/srv/nfswg
+Peers=*
+
+[Peer]
+Name=site
+PublicKey=$PUB2
+Address=10.9.0.2/32
+EOF
+veth "$B" "$IFACE2" 10.9.0.1/24 "$P2" tun-p2 10.9.0.2/24
+ip -n "$P2" addr add 10.9.0.66/24 dev tun-p2
+# not in the group yet: the first table's final drop applies, as on any other interface
+if probe "$P2" 10.9.0.2 10.9.0.1 2049; then fail "second tunnel outside the group -> 2049 refused"; else pass "second tunnel outside the group -> 2049 refused"; fi
+check "second bridge's link in group $GROUP, as its .network says" \
+        test "$(link_group_as_networkd "$NAME2" "$IFACE2")" = "$GROUP"
+check "ip link show group $GROUP lists both tunnels and nothing else" \
+        test "$(ip -n "$B" -o link show group "$GROUP" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\n' ' ')" = \
+        "$(printf '%s\n' "$IFACE" "$IFACE2" | sort | tr '\n' ' ')"
+check "ip -d link show: group $GROUP" bash -c "ip -n $B -d link show dev $IFACE2 | grep -q ' group $GROUP '"
+check "apply the second bridge" inb "$TOOL" apply "$ROOT" "$NAME2"
+for port in 2049 111; do
+        check "second bridge's peer 10.9.0.2 -> $port accepted (first table not reloaded)" probe "$P2" 10.9.0.2 10.9.0.1 $port
+        if probe "$P2" 10.9.0.66 10.9.0.1 $port; then fail "second tunnel's unlisted 10.9.0.66 -> $port refused"; else pass "second tunnel's unlisted 10.9.0.66 -> $port refused"; fi
+        if probe "$P" 10.8.0.66 10.8.0.1 $port; then fail "first tunnel's unlisted -> $port still refused"; else pass "first tunnel's unlisted -> $port still refused"; fi
+        check "first tunnel's peer -> $port still accepted" probe "$P" 10.8.0.2 10.8.0.1 $port
+        if probe "$W" 192.0.2.2 192.0.2.1 $port; then fail "wan (not an nfswg link) -> $port still refused"; else pass "wan (not an nfswg link) -> $port still refused"; fi
+done
+check "second table counted its peer" test "$(inb "$TOOL" counters "$NAME2" | sed -n 's/^accepted_packets=//p')" -gt 0
+check "first table as applied before the second bridge came" \
+        test "$(inb nft -j list table inet "nfswg_$NAME" | json_strip packets bytes)" = "$TABLE1"
+check "remove the second bridge" inb "$TOOL" remove "$NAME2"
 
 check "other table untouched" other_untouched
 check "remove" inb "$TOOL" remove "$NAME"

@@ -130,6 +130,9 @@ static void test_netdev_client(void **state) {
         /* routes for what the client's own address does not cover */
         assert_non_null(strstr(n, "\n[Route]\nDestination=10.8.0.0/24\n"));
         assert_non_null(strstr(n, "\n[Route]\nDestination=192.168.50.0/24\n"));
+        /* a client's tunnel is not in the bridges' link group: their tables keep NFS off it */
+        assert_non_null(strstr(n, "\n[Link]\nRequiredForOnline=no\n"));
+        assert_null(strstr(n, "Group="));
 }
 
 static void test_network(void **state) {
@@ -143,7 +146,7 @@ static void test_network(void **state) {
                 "# Do not edit: nfswg@bridge.service rewrites it on every start and reload.\n"
                 "\n[Match]\nName=nfswg0\n"
                 "\n[Network]\nAddress=10.8.0.1/24\nAddress=fd00:8::1/64\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n"
-                "\n[Link]\nRequiredForOnline=no\n");
+                "\n[Link]\nRequiredForOnline=no\nGroup=7235191\n");
 }
 
 static void test_network_nas_no_route_into_tunnel(void **state) {

@@ -55,45 +55,45 @@ static struct nlmsghdr *rtnl_request(char *buf, uint16_t type, uint16_t flags) {
         return nlh;
 }
 
-/* RTM_NEWLINK or RTM_DELLINK for one link, acknowledged */
-static struct ifinfomsg *link_request(char *buf, uint16_t type, int ifindex, struct nlmsghdr **ret) {
+/* What one RTM_NEWLINK changes of a link (RTM_DELLINK: nothing of it is used). */
+typedef struct LinkChange {
+        unsigned mtu;   /* 0: leave */
+        bool set_group; /* IFLA_GROUP = group, 0 included */
+        uint32_t group;
+        bool set_up; /* IFF_UP = up */
+        bool up;
+} LinkChange;
+
+/* RTM_NEWLINK or RTM_DELLINK for one link on a socket of its own, acknowledged */
+static int link_talk(uint16_t type, int ifindex, const LinkChange *c) {
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        int r = rtnl_open(&nl);
+        if (r < 0)
+                return r;
+
         struct nlmsghdr *nlh = rtnl_request(buf, type, NLM_F_ACK);
         struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
         ifi->ifi_family = AF_UNSPEC;
         ifi->ifi_index = ifindex;
-        *ret = nlh;
-        return ifi;
+        if (c->set_up) {
+                ifi->ifi_change = IFF_UP;
+                ifi->ifi_flags = c->up ? IFF_UP : 0;
+        }
+        if (c->mtu > 0)
+                mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
+        if (c->set_group)
+                mnl_attr_put_u32(nlh, IFLA_GROUP, c->group);
+        return rtnl_talk(nl, nlh, NULL, NULL);
 }
 
 int rtnl_link_set(int ifindex, unsigned mtu, uint32_t group, bool up) {
-        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
-        char buf[MNL_SOCKET_BUFFER_SIZE];
-        int r = rtnl_open(&nl);
-        if (r < 0)
-                return r;
-
-        struct nlmsghdr *nlh;
-        struct ifinfomsg *ifi = link_request(buf, RTM_NEWLINK, ifindex, &nlh);
-        ifi->ifi_change = IFF_UP;
-        ifi->ifi_flags = up ? IFF_UP : 0;
-        if (mtu > 0)
-                mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-        if (group > 0)
-                mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-        return rtnl_talk(nl, nlh, NULL, NULL);
+        return link_talk(RTM_NEWLINK, ifindex,
+                         &(LinkChange) { .mtu = mtu, .set_group = group > 0, .group = group, .set_up = true, .up = up });
 }
 
 int rtnl_link_set_group(int ifindex, uint32_t group) {
-        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
-        char buf[MNL_SOCKET_BUFFER_SIZE];
-        int r = rtnl_open(&nl);
-        if (r < 0)
-                return r;
-
-        struct nlmsghdr *nlh;
-        (void) link_request(buf, RTM_NEWLINK, ifindex, &nlh);
-        mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-        return rtnl_talk(nl, nlh, NULL, NULL);
+        return link_talk(RTM_NEWLINK, ifindex, &(LinkChange) { .set_group = true, .group = group });
 }
 
 static struct nlmsghdr *address_request(char *buf, uint16_t type, uint16_t flags, int ifindex, const IpPrefix *a) {
@@ -224,15 +224,7 @@ int rtnl_address_remove(int ifindex, const IpPrefix *addrs, size_t n) {
 }
 
 int rtnl_link_delete(int ifindex) {
-        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
-        char buf[MNL_SOCKET_BUFFER_SIZE];
-        int r = rtnl_open(&nl);
-        if (r < 0)
-                return r;
-
-        struct nlmsghdr *nlh;
-        (void) link_request(buf, RTM_DELLINK, ifindex, &nlh);
-        r = rtnl_talk(nl, nlh, NULL, NULL);
+        int r = link_talk(RTM_DELLINK, ifindex, &(LinkChange) {});
         return r == -ENODEV ? 0 : r;
 }
 

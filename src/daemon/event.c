@@ -31,6 +31,7 @@ static const EventType event_types[_EVENT_MAX] = {
         [EVENT_STOPPING] = { "stopping", NFSWG_MESSAGE_STOPPING, LOG_INFO },
         [EVENT_STOPPED] = { "stopped", NFSWG_MESSAGE_STOPPED, LOG_INFO },
         [EVENT_ENDPOINT_FAILOVER] = { "endpoint-failover", NFSWG_MESSAGE_ENDPOINT_FAILOVER, LOG_NOTICE },
+        [EVENT_NAS_PORTS] = { "nas-ports", NFSWG_MESSAGE_NAS_PORTS, LOG_INFO },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -112,6 +113,14 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                                or_unknown(i->old_endpoint), or_unknown(i->endpoint), i->detail ? " (" : "",
                                strempty(i->detail), i->detail ? ")" : "");
                 break;
+        case EVENT_NAS_PORTS:
+                if (!isempty(i->nas_ports))
+                        strbuf_appendf(sb, "rpcbind of NAS %s lists its NFSv3 side ports %s; peers may reach them "
+                                       "(with 2049 and 111) now.", or_unknown(i->nas), i->nas_ports);
+                else
+                        strbuf_appendf(sb, "rpcbind of NAS %s lists no NFSv3 side ports; peers reach 2049 and 111 "
+                                       "only (NFSv4).", or_unknown(i->nas));
+                break;
         default:
                 break;
         }
@@ -155,7 +164,9 @@ int event_build(EventKind kind, const EventInfo *info, Event *ret) {
             fields_add(&fields, "NFSWG_PUBLIC_KEY", info->public_key) < 0 ||
             fields_add(&fields, "NFSWG_ENDPOINT", info->endpoint) < 0 ||
             fields_add(&fields, "NFSWG_OLD_ENDPOINT", info->old_endpoint) < 0 ||
-            fields_add(&fields, "NFSWG_HANDSHAKE_AGE", has_age ? age : NULL) < 0)
+            fields_add(&fields, "NFSWG_HANDSHAKE_AGE", has_age ? age : NULL) < 0 ||
+            fields_add(&fields, "NFSWG_NAS", info->nas) < 0 ||
+            fields_add(&fields, "NFSWG_NAS_PORTS", info->nas_ports) < 0)
                 return -ENOMEM;
 
         *ret = (Event) {

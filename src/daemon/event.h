@@ -24,6 +24,7 @@ typedef enum EventKind {
         EVENT_STOPPING,
         EVENT_STOPPED,
         EVENT_ENDPOINT_FAILOVER,
+        EVENT_NAS_PORTS,
         _EVENT_MAX,
         _EVENT_NONE = -1,
 } EventKind;
@@ -37,6 +38,8 @@ typedef struct EventInfo {
         const char *endpoint;     /* NFSWG_ENDPOINT= */
         const char *old_endpoint; /* NFSWG_OLD_ENDPOINT= (roaming, failover) */
         const char *detail;       /* status text, reasons, summary: part of MESSAGE= */
+        const char *nas;          /* NFSWG_NAS= (nas-ports) */
+        const char *nas_ports;    /* NFSWG_NAS_PORTS= (nas-ports): "20048 32765", "" for none */
         int64_t handshake_age;    /* seconds; NFSWG_HANDSHAKE_AGE= when >= 0 and the kind uses it */
 } EventInfo;
 

@@ -17,7 +17,6 @@
 #include "daemon/nas-ports.h"
 #include "nft/nft.h"
 #include "shared/log.h"
-#include "shared/message-id.h"
 
 #define NAS_PROGRAM_MOUNTD 100005
 
@@ -191,54 +190,19 @@ void nas_ports_format(StrBuf *sb, const uint16_t *ports, size_t n) {
                 strbuf_appendf(sb, "%s%u", i ? " " : "", (unsigned) ports[i]);
 }
 
-static int fields_add(char ***fields, const char *key, const char *value) {
-        char *s = NULL;
-        if (!value)
-                return 0;
-        if (asprintf(&s, "%s=%s", key, value) < 0)
-                return -ENOMEM;
-        return strv_push(fields, s);
-}
-
 int nas_ports_event_build(const EventInfo *info, const char *nas, const uint16_t *ports, size_t n, Event *ret) {
         StrBuf sb = {};
-        nas_ports_format(&sb, ports, n);
+        /* NFSWG_NAS_PORTS= is empty, not "none", when there are none */
+        if (n > 0)
+                nas_ports_format(&sb, ports, n);
         _cleanup_free_ char *list = strbuf_finish(&sb);
         if (!list)
                 return -ENOMEM;
 
-        sb = (StrBuf) {};
-        strbuf_appendf(&sb, "Bridge %s: ", info->bridge);
-        if (n > 0)
-                strbuf_appendf(&sb, "rpcbind of NAS %s lists its NFSv3 side ports %s; peers may reach them "
-                               "(with 2049 and 111) now.", nas, list);
-        else
-                strbuf_appendf(&sb, "rpcbind of NAS %s lists no NFSv3 side ports; peers reach 2049 and 111 "
-                               "only (NFSv4).", nas);
-        _cleanup_free_ char *message = strbuf_finish(&sb);
-        if (!message)
-                return -ENOMEM;
-
-        _cleanup_strv_free_ char **fields = NULL;
-        char priority[12];
-        snprintf(priority, sizeof priority, "%i", LOG_INFO);
-        if (fields_add(&fields, "MESSAGE", message) < 0 ||
-            fields_add(&fields, "MESSAGE_ID", NFSWG_MESSAGE_NAS_PORTS) < 0 ||
-            fields_add(&fields, "PRIORITY", priority) < 0 ||
-            fields_add(&fields, "NFSWG_EVENT", "nas-ports") < 0 ||
-            fields_add(&fields, "NFSWG_BRIDGE", info->bridge) < 0 ||
-            fields_add(&fields, "NFSWG_INTERFACE", info->interface) < 0 ||
-            fields_add(&fields, "NFSWG_NAS", nas) < 0 ||
-            fields_add(&fields, "NFSWG_NAS_PORTS", n > 0 ? list : "") < 0)
-                return -ENOMEM;
-
-        *ret = (Event) {
-                .kind = _EVENT_NONE, /* not one of event.h's kinds; event_send() needs only the fields */
-                .priority = LOG_INFO,
-                .message = TAKE_PTR(message),
-                .fields = TAKE_PTR(fields),
-        };
-        return 0;
+        EventInfo i = *info;
+        i.nas = nas;
+        i.nas_ports = list;
+        return event_build(EVENT_NAS_PORTS, &i, ret);
 }
 
 /* ---- Targets --------------------------------------------------------------------------------- */

@@ -57,8 +57,8 @@ int nas_query_parse_reply(const uint8_t *buf, size_t n, uint32_t xid, uint16_t *
 
 /* "20048 32765" (or "none") */
 void nas_ports_format(StrBuf *sb, const uint16_t *ports, size_t n);
-/* The journal entry of a successful query: MESSAGE_ID=NFSWG_MESSAGE_NAS_PORTS, NFSWG_NAS=,
- * NFSWG_NAS_PORTS=. */
+/* The journal entry of a successful query: event EVENT_NAS_PORTS (MESSAGE_ID=NFSWG_MESSAGE_NAS_PORTS,
+ * NFSWG_NAS=, NFSWG_NAS_PORTS=) with info's bridge and interface. */
 int nas_ports_event_build(const EventInfo *info, const char *nas, const uint16_t *ports, size_t n, Event *ret);
 
 /* ---- The queries ------------------------------------------------------------------------------ */

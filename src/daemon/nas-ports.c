@@ -46,11 +46,6 @@ static bool nas_program_wanted(unsigned long prog) {
         return false;
 }
 
-static int port_cmp(const void *a, const void *b) {
-        const uint16_t *x = a, *y = b;
-        return (int) *x - (int) *y;
-}
-
 int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t *ret_n, bool *ret_mountd) {
         _cleanup_free_ uint16_t *ports = NULL;
         size_t n = 0;
@@ -71,13 +66,7 @@ int nas_ports_from_pmaplist(const struct pmaplist *list, uint16_t **ret, size_t 
         }
 
         /* TCP and UDP, and several versions of a program, usually share a port: one entry each. */
-        size_t unique = 0;
-        if (n > 0) {
-                qsort(ports, n, sizeof *ports, port_cmp);
-                for (size_t i = 0; i < n; i++)
-                        if (unique == 0 || ports[unique - 1] != ports[i])
-                                ports[unique++] = ports[i];
-        }
+        size_t unique = ports_sort_unique(ports, n);
         *ret = unique > 0 ? TAKE_PTR(ports) : NULL;
         *ret_n = unique;
         if (ret_mountd)
@@ -214,15 +203,23 @@ static Bridge *host_bridge_mut(Host *h, const Bridge *b) {
         return NULL;
 }
 
+/* A copy of n ports in *ret (NULL for none); 0 or -ENOMEM. */
+static int ports_dup(const uint16_t *ports, size_t n, uint16_t **ret) {
+        *ret = NULL;
+        if (n == 0)
+                return 0;
+        *ret = malloc(n * sizeof *ports);
+        if (!*ret)
+                return -ENOMEM;
+        memcpy(*ret, ports, n * sizeof *ports);
+        return 0;
+}
+
 /* f->nas_ports = a copy of ports (the model frees it with the bridge) */
 static int forward_set_ports(Forward *f, const uint16_t *ports, size_t n) {
-        uint16_t *copy = NULL;
-        if (n > 0) {
-                copy = malloc(n * sizeof *copy);
-                if (!copy)
-                        return -ENOMEM;
-                memcpy(copy, ports, n * sizeof *copy);
-        }
+        uint16_t *copy;
+        if (ports_dup(ports, n, &copy) < 0)
+                return -ENOMEM;
         free(f->nas_ports);
         f->nas_ports = copy;
         f->n_nas_ports = n;
@@ -263,13 +260,8 @@ int nas_discovery_prepare(NasDiscovery *d, const NasDiscovery *old, Host *h, con
                         continue;
                 t->known = true;
                 t->n_ports = before->n_ports;
-                if (t->n_ports > 0) {
-                        t->ports = malloc(t->n_ports * sizeof *t->ports);
-                        if (!t->ports)
-                                return -ENOMEM;
-                        memcpy(t->ports, before->ports, t->n_ports * sizeof *t->ports);
-                }
-                if (forward_set_ports(&mb->forwards[i], t->ports, t->n_ports) < 0)
+                if (ports_dup(before->ports, before->n_ports, &t->ports) < 0 ||
+                    forward_set_ports(&mb->forwards[i], t->ports, t->n_ports) < 0)
                         return -ENOMEM;
         }
         return 0;

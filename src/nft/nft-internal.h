@@ -76,8 +76,6 @@ void add_interval_sets(NftBuilder *c, const char *name4, const char *name6, cons
 void add_port_set(NftBuilder *c, const char *name, const uint16_t *ports, size_t n);
 /* type is NFT_MSG_NEWSETELEM or NFT_MSG_DELSETELEM; p is normalized */
 void set_prefixes(NftBuilder *c, uint16_t type, const char *set, const IpPrefix *p, size_t n);
-/* Sorts the ports, dropping duplicates and 0; returns how many are left. */
-size_t ports_sort_unique(uint16_t *p, size_t n);
 
 /* nft-rule.c: rule_begin(), matches and statements in nft(8)'s order, rule_end(). */
 void rule_begin(NftBuilder *c, const char *chain);

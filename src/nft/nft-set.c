@@ -145,20 +145,6 @@ void add_port_set(NftBuilder *c, const char *name, const uint16_t *ports, size_t
         set_elems(c, NFT_MSG_NEWSETELEM, name, keys, n);
 }
 
-static int port_cmp(const void *a, const void *b) {
-        uint16_t x = *(const uint16_t *) a, y = *(const uint16_t *) b;
-        return x < y ? -1 : x > y;
-}
-
-size_t ports_sort_unique(uint16_t *p, size_t n) {
-        size_t k = 0;
-        qsort(p, n, sizeof *p, port_cmp);
-        for (size_t i = 0; i < n; i++)
-                if (p[i] != 0 && (k == 0 || p[k - 1] != p[i]))
-                        p[k++] = p[i];
-        return k;
-}
-
 void prefix_lists_done(PrefixLists *l) {
         free(l->v4);
         free(l->v6);

@@ -99,3 +99,17 @@ int ip_prefix_compare(const IpPrefix *a, const IpPrefix *b) {
                 return r < 0 ? -1 : 1;
         return a->prefixlen < b->prefixlen ? -1 : a->prefixlen > b->prefixlen;
 }
+
+static int port_cmp(const void *a, const void *b) {
+        uint16_t x = *(const uint16_t *) a, y = *(const uint16_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+size_t ports_sort_unique(uint16_t *p, size_t n) {
+        size_t k = 0;
+        qsort(p, n, sizeof *p, port_cmp);
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != 0 && (k == 0 || p[k - 1] != p[i]))
+                        p[k++] = p[i];
+        return k;
+}

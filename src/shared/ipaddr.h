@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef union InAddrUnion {
@@ -36,3 +37,6 @@ bool ip_prefix_contains(const IpPrefix *outer, const IpPrefix *inner);
 bool ip_prefix_overlaps(const IpPrefix *a, const IpPrefix *b);
 bool ip_prefix_equal(const IpPrefix *a, const IpPrefix *b);
 int ip_prefix_compare(const IpPrefix *a, const IpPrefix *b);
+
+/* Sorts the ports, dropping duplicates and 0; returns how many are left. */
+size_t ports_sort_unique(uint16_t *p, size_t n);

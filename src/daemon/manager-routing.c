@@ -45,7 +45,7 @@ static int tunnel_routes(const Bridge *b, IpPrefix **ret, size_t *ret_n) {
 int manager_configure_link(Manager *m, const Bridge *b) {
         _cleanup_free_ IpPrefix *routes = NULL;
         size_t n_routes = 0;
-        uint32_t group = b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
+        uint32_t group = bridge_link_group(b);
 
         int r = rtnl_link_set(m->ifindex, b->mtu, group, true);
         if (r < 0)

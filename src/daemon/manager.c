@@ -316,11 +316,11 @@ void manager_stop(Manager *m, bool started) {
                 /* --no-networkd with a device someone else made: it stays theirs, our routes,
                  * addresses and link group go (in the group, every other bridge's table would let
                  * NFS in on it). */
-                if (b->mode != BRIDGE_MODE_CLIENT) {
+                if (bridge_link_group(b) != 0) {
                         r = rtnl_link_set_group(m->ifindex, 0);
                         if (r < 0)
                                 log_warning_errno(r, "Cannot take %s out of link group %u: %m", b->interface,
-                                                  (unsigned) NFSWG_LINK_GROUP);
+                                                  (unsigned) bridge_link_group(b));
                 }
                 r = rtnl_route_sync(m->ifindex, NULL, 0);
                 if (r < 0)

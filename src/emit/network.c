@@ -35,9 +35,9 @@ char *emit_network(const Host *h, const Bridge *b) {
          * tunnel must not hold up network-online.target at boot. */
         strbuf_append(&s, "LinkLocalAddressing=no\nIPv6AcceptRA=no\n\n[Link]\nRequiredForOnline=no\n");
         /* A bridge's tunnel joins the link group every bridge's nftables table lets through and
-         * leaves to that tunnel's own table (nft/nft.h); a client's tunnel is no bridge's to guard. */
-        if (b->mode != BRIDGE_MODE_CLIENT)
-                strbuf_appendf(&s, "Group=%u\n", NFSWG_LINK_GROUP);
+         * leaves to that tunnel's own table (nft/nft.h). */
+        if (bridge_link_group(b) != 0)
+                strbuf_appendf(&s, "Group=%u\n", (unsigned) bridge_link_group(b));
 
         if (b->mode == BRIDGE_MODE_CLIENT && b->server.set)
                 for (size_t i = 0; i < b->server.n_allowed_ips; i++) {

@@ -177,6 +177,12 @@ typedef struct Bridge {
         size_t n_mounts;
 } Bridge;
 
+/* The link group of b's tunnel: NFSWG_LINK_GROUP for a bridge, 0 (none) for a client, whose tunnel
+ * serves no NFS for anyone's table to let through. */
+static inline uint32_t bridge_link_group(const Bridge *b) {
+        return b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
+}
+
 /* Every bridge of a host: /etc/nfswg/ *.conf. */
 typedef struct Host {
         Bridge **bridges;

@@ -107,6 +107,8 @@ static int port_cmp(const void *a, const void *b) {
 
 size_t ports_sort_unique(uint16_t *p, size_t n) {
         size_t k = 0;
+        if (n == 0)
+                return 0; /* p may be NULL then, which qsort(3) must not get */
         qsort(p, n, sizeof *p, port_cmp);
         for (size_t i = 0; i < n; i++)
                 if (p[i] != 0 && (k == 0 || p[k - 1] != p[i]))

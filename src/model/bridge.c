@@ -39,6 +39,7 @@ Bridge *bridge_free(Bridge *b) {
         free(b->endpoint.host);
         free(b->private_key_file);
         strv_free(b->dns);
+        strv_free(b->close_nfs_on);
         for (size_t i = 0; i < b->n_exports; i++) {
                 free(b->exports[i].path);
                 strv_free(b->exports[i].peers);
@@ -143,6 +144,13 @@ static void finish_bridge_section(LoadContext *ctx) {
                         }
         if (!ctx->private_key_file_set && !(b->private_key_file = bridge_default_private_key_file(b->name)))
                 ctx->errors++;
+        /* The table would drop NFS on the tunnel it serves. */
+        if (b->interface && strv_contains(b->close_nfs_on, b->interface)) {
+                ctx->errors++;
+                log_conf_error(b->close_nfs_on_source, b->close_nfs_on_line,
+                               "CloseNFSOn= names %s, the bridge's own Interface=; its peers could not reach NFS.",
+                               b->interface);
+        }
         if (!ctx->nfs_versions_set)
                 b->nfs_versions = NFS_V4_2;
         if (b->nfs_versions == 0) {

@@ -165,6 +165,10 @@ typedef struct Bridge {
         char *private_key_file;
         unsigned nfs_versions; /* NFS_V* bits */
         char **dns;            /* DNS= for client configs, NULL-terminated, may be NULL */
+        char **close_nfs_on;   /* CloseNFSOn=: interfaces whose NFS ports the table drops,
+                                * NULL-terminated, may be NULL */
+        const char *close_nfs_on_source;
+        unsigned close_nfs_on_line;
         NfsSettings nfs;
         Export *exports;
         size_t n_exports;

@@ -150,6 +150,27 @@ static int bridge_dns(LoadContext *ctx, void *t, const ConfEntry *e) {
         return for_each_item(ctx, t, e, bridge_dns_item);
 }
 
+static int bridge_close_nfs_on_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
+        Bridge *b = t;
+        if (!ifname_is_valid(item))
+                return conf_error(ctx, e->line, "CloseNFSOn= names must be 1 to 15 characters of A-Z a-z 0-9 _ . - each."), 0;
+        if (strv_contains(b->close_nfs_on, item))
+                return 0;
+        return strv_extend(&b->close_nfs_on, item);
+}
+
+static int bridge_close_nfs_on(LoadContext *ctx, void *t, const ConfEntry *e) {
+        Bridge *b = t;
+        if (isempty(e->value)) {
+                b->close_nfs_on = strv_free(b->close_nfs_on);
+                return 0;
+        }
+        /* the last assignment is where a clash with Interface= is reported */
+        b->close_nfs_on_source = ctx->file;
+        b->close_nfs_on_line = e->line;
+        return for_each_item(ctx, t, e, bridge_close_nfs_on_item);
+}
+
 /* ---- [NFS] ---- */
 
 static int nfs_mountd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
@@ -444,6 +465,7 @@ static const KeyDef key_table[] = {
         { SECTION_BRIDGE, "PrivateKeyFile", bridge_private_key_file, false },
         { SECTION_BRIDGE, "NFSVersions", bridge_nfs_versions, false },
         { SECTION_BRIDGE, "DNS", bridge_dns, true },
+        { SECTION_BRIDGE, "CloseNFSOn", bridge_close_nfs_on, true },
         { SECTION_NFS, "MountdPort", nfs_mountd_port, false },
         { SECTION_NFS, "StatdPort", nfs_statd_port, false },
         { SECTION_NFS, "StatdOutgoingPort", nfs_statd_outgoing_port, false },

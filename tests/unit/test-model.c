@@ -81,6 +81,34 @@ static void test_every_bridge_key(void **state) {
         bridge_free(b);
 }
 
+/* CloseNFSOn=: interface names as Interface= takes them, a list (space separated or repeated,
+ * duplicates once), reset by an empty assignment; never the bridge's own tunnel */
+static void test_close_nfs_on(void **state) {
+        Bridge *b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n");
+        assert_null(b->close_nfs_on);
+        bridge_free(b);
+
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 ens3\nCloseNFSOn=wan.7\nCloseNFSOn=eth0\n");
+        assert_int_equal((int) strv_length(b->close_nfs_on), 3);
+        assert_string_equal(b->close_nfs_on[0], "eth0");
+        assert_string_equal(b->close_nfs_on[1], "ens3");
+        assert_string_equal(b->close_nfs_on[2], "wan.7");
+        bridge_free(b);
+
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0\nCloseNFSOn=\nCloseNFSOn=ens3\n");
+        assert_int_equal((int) strv_length(b->close_nfs_on), 1);
+        assert_string_equal(b->close_nfs_on[0], "ens3");
+        bridge_free(b);
+
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 this-name-is-too-long\n",
+                 "t.conf:3: CloseNFSOn= names must be 1 to 15 characters");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n\nCloseNFSOn=eth0;rm\n", "t.conf:4: CloseNFSOn=");
+        /* the bridge's own Interface=, given or the default nfswg-NAME, wherever it is set */
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 wg0\nInterface=wg0\n",
+                 "t.conf:3: CloseNFSOn= names wg0, the bridge's own Interface=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=nfswg-t\n", "t.conf:3: CloseNFSOn= names nfswg-t, the bridge's own");
+}
+
 static void test_peers_and_exports(void **state) {
         Bridge *b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n"
                             "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2\nPersistentKeepalive=25\n"
@@ -361,6 +389,7 @@ static void test_host_checks(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_packaged_default),  cmocka_unit_test(test_every_bridge_key),
+                cmocka_unit_test(test_close_nfs_on),
                 cmocka_unit_test(test_peers_and_exports), cmocka_unit_test(test_client_mode),
                 cmocka_unit_test(test_relay_site_peer),   cmocka_unit_test(test_rejections),
                 cmocka_unit_test(test_nfs_rejections),    cmocka_unit_test(test_peer_rejections),

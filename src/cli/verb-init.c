@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* nfswg init NAME: a new bridge config that validates, and its key. */
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <sys/socket.h>
 
 #include "cli/cli.h"
@@ -20,6 +22,7 @@ typedef struct InitArgs {
         char **forwards;
         const char *server_key;
         char **allowed_ips;
+        char **close_nfs_on;
 } InitArgs;
 
 static void init_args_done(InitArgs *a) {
@@ -27,6 +30,7 @@ static void init_args_done(InitArgs *a) {
         strv_free(a->exports);
         strv_free(a->forwards);
         strv_free(a->allowed_ips);
+        strv_free(a->close_nfs_on);
 }
 
 static int parse_mode(const char *s, BridgeMode *ret) {
@@ -40,7 +44,7 @@ static int parse_mode(const char *s, BridgeMode *ret) {
 
 static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
         enum { ARG_ROOT = 0x100, ARG_MODE, ARG_ADDRESS, ARG_PORT, ARG_ENDPOINT, ARG_EXPORT, ARG_FORWARD,
-               ARG_SERVER_KEY, ARG_ALLOWED_IPS };
+               ARG_SERVER_KEY, ARG_ALLOWED_IPS, ARG_CLOSE_NFS_ON };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "mode", required_argument, NULL, ARG_MODE },
@@ -51,6 +55,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 { "forward", required_argument, NULL, ARG_FORWARD },
                 { "server-key", required_argument, NULL, ARG_SERVER_KEY },
                 { "allowed-ips", required_argument, NULL, ARG_ALLOWED_IPS },
+                { "close-nfs-on", required_argument, NULL, ARG_CLOSE_NFS_ON },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -94,10 +99,14 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         if (strv_extend(&a->allowed_ips, optarg) < 0)
                                 return log_oom();
                         break;
+                case ARG_CLOSE_NFS_ON:
+                        if (strv_extend(&a->close_nfs_on, optarg) < 0)
+                                return log_oom();
+                        break;
                 case 'h':
                         printf("Usage: nfswg init NAME [--mode embedded|nas|relay|client] [--address ADDR/LEN]...\n"
                                "                  [--port PORT] [--endpoint HOST:PORT] [--export PATH]...\n"
-                               "                  [--forward NET|@BRIDGE]... (nas, relay)\n"
+                               "                  [--forward NET|@BRIDGE]... (nas, relay) [--close-nfs-on IFACE]...\n"
                                "                  [--server-key KEY] [--allowed-ips NET]... (client)\n");
                         return CLI_PARSE_DONE;
                 default:
@@ -112,6 +121,8 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                                                "(this machine's tunnel address).");
         } else if (a->server_key || a->allowed_ips)
                 return cli_usage_error("init: --server-key and --allowed-ips are for --mode client.");
+        if (a->mode == BRIDGE_MODE_CLIENT && a->close_nfs_on)
+                return cli_usage_error("init: --close-nfs-on is for a bridge that serves (client mode has no table).");
         if ((a->mode == BRIDGE_MODE_NAS || a->mode == BRIDGE_MODE_RELAY) && !a->forwards)
                 return cli_usage_error("init: --mode %s needs --forward NET (or @BRIDGE for relay).",
                                        bridge_mode_to_string(a->mode));
@@ -171,6 +182,8 @@ static char *config_format(const InitArgs *a, const Host *h) {
         }
         if (a->mode != BRIDGE_MODE_CLIENT) {
                 strbuf_appendf(&s, "ListenPort=%u\n", a->port ? a->port : default_port(h));
+                STRV_FOREACH(i, a->close_nfs_on)
+                        strbuf_appendf(&s, "CloseNFSOn=%s\n", *i);
                 if (a->endpoint)
                         strbuf_appendf(&s, "Endpoint=%s\n", a->endpoint);
                 else
@@ -203,6 +216,64 @@ static char *config_format(const InitArgs *a, const Host *h) {
         }
         STRV_FOREACH(f, a->forwards)
                 strbuf_appendf(&s, "\n[Forward]\nTo=%s\n", *f);
+        return strbuf_finish(&s);
+}
+
+/* Whether a is reachable from the internet at large: not private (RFC 1918), shared (RFC 6598),
+ * loopback, link-local, "this network", documentation, benchmarking, multicast or reserved for
+ * IPv4; inside 2000::/3 (RFC 4291 global unicast) and not documentation (RFC 3849) for IPv6. */
+static bool address_is_public(int family, const InAddrUnion *a) {
+        const uint8_t *b = a->bytes;
+        if (family == AF_INET6)
+                return (b[0] & 0xe0) == 0x20 && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
+        return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224 ||
+                 (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254) ||
+                 (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+                 (b[0] == 192 && b[1] == 0 && b[2] == 2) || (b[0] == 198 && (b[1] & 0xfe) == 18) ||
+                 (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113));
+}
+
+/* The interfaces holding a public address, space separated ("" when none): from getifaddrs(3),
+ * or, for tests, from NFSWG_IFADDRS="IFACE=ADDRESS ...". */
+static char *public_interfaces(void) {
+        StrBuf s = {};
+        _cleanup_strv_free_ char **seen = NULL;
+        const char *fake = getenv("NFSWG_IFADDRS");
+
+        if (fake) {
+                _cleanup_free_ char *copy = strdup(fake);
+                char *save = NULL;
+                for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save)) {
+                        char *eq = strchr(w, '=');
+                        int family;
+                        InAddrUnion a;
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        if (ip_address_parse(eq + 1, &family, &a) == 0 && address_is_public(family, &a) &&
+                            ifname_is_valid(w) && !strv_contains(seen, w) && strv_extend(&seen, w) >= 0)
+                                strbuf_appendf(&s, "%s%s", s.len ? " " : "", w);
+                }
+                return strbuf_finish(&s);
+        }
+
+        struct ifaddrs *list;
+        if (getifaddrs(&list) < 0)
+                return strbuf_finish(&s);
+        for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+                InAddrUnion a = {};
+                int family = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+                if (family == AF_INET)
+                        memcpy(&a, &((const struct sockaddr_in *) i->ifa_addr)->sin_addr, 4);
+                else if (family == AF_INET6)
+                        memcpy(&a, &((const struct sockaddr_in6 *) i->ifa_addr)->sin6_addr, 16);
+                else
+                        continue;
+                if (!(i->ifa_flags & IFF_LOOPBACK) && address_is_public(family, &a) && ifname_is_valid(i->ifa_name) &&
+                    !strv_contains(seen, i->ifa_name) && strv_extend(&seen, i->ifa_name) >= 0)
+                        strbuf_appendf(&s, "%s%s", s.len ? " " : "", i->ifa_name);
+        }
+        freeifaddrs(list);
         return strbuf_finish(&s);
 }
 
@@ -292,6 +363,14 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
                        a.name);
         for (size_t i = 0; i < b->n_exports; i++)
                 printf("  mkdir -p %s   # the exported directory must exist\n", b->exports[i].path);
+        if (!a.close_nfs_on) {
+                /* A suggestion only: the host's firewall may shut NFS there already. */
+                _cleanup_free_ char *pub_ifaces = public_interfaces();
+                if (pub_ifaces && *pub_ifaces)
+                        printf("  a public address is on %s: NFS there is the host firewall's business; to close it, "
+                               "add CloseNFSOn=%s to [Bridge] of %s/%s.conf\n",
+                               pub_ifaces, pub_ifaces, CLI_CONFIG_DIR, a.name);
+        }
         printf("  systemctl enable --now nfswg@%s\n", a.name);
         printf("  nfswg peer add %s laptop --qr\n", a.name);
         return 0;

@@ -202,6 +202,23 @@ echo "$wg_key" >"$R/var/lib/nfswg/third/private.key"
 run 0 "$NFSWG" --root "$R" init third
 [ "$(cat "$R/var/lib/nfswg/third/private.key")" = "$wg_key" ] || fail "init overwrote an existing key"
 expect_out "existing"
+# --close-nfs-on, and the suggestion when a public address is there (NFSWG_IFADDRS stands in for
+# getifaddrs(3)); private, ULA and documentation addresses are no reason to suggest anything
+NFSWG_IFADDRS="lo=127.0.0.1 lan0=192.168.1.2 wg0=fd00::1 doc0=2001:db8::1" run 0 "$NFSWG" --root "$R" init quiet
+grep -q "public address" "$T/out" && fail "init suggested CloseNFSOn= without a public address"
+grep -q '^CloseNFSOn' "$R/etc/nfswg/quiet.conf" && fail "init wrote CloseNFSOn= unasked"
+NFSWG_IFADDRS="lan0=192.168.1.2 eth0=8.8.4.4 eth1=2a01:4f8::1" run 0 "$NFSWG" --root "$R" init vps
+expect_out "a public address is on eth0 eth1: .*CloseNFSOn=eth0 eth1" "init suggests CloseNFSOn="
+grep -q '^CloseNFSOn' "$R/etc/nfswg/vps.conf" && fail "the suggestion changed the config"
+NFSWG_IFADDRS="eth0=8.8.4.4" run 0 "$NFSWG" --root "$R" init shut --close-nfs-on eth0 --close-nfs-on ens3
+grep -q "public address" "$T/out" && fail "init suggested what --close-nfs-on already says"
+[ "$(grep '^CloseNFSOn=' "$R/etc/nfswg/shut.conf" | tr '\n' ' ')" = "CloseNFSOn=eth0 CloseNFSOn=ens3 " ] ||
+        fail "init --close-nfs-on: CloseNFSOn= lines"
+run 0 "$NFSWG" --root "$R" check shut
+refused 1 "$R" "$NFSWG" --root "$R" init own --close-nfs-on nfswg-own
+expect_err "own.conf:.*CloseNFSOn= names nfswg-own, the bridge's own Interface="
+refused 1 "$R" "$NFSWG" --root "$R" init badif --close-nfs-on 'eth0;x'
+expect_err "CloseNFSOn= names must be"
 # client mode
 RC=$(new_root init-client)
 run 0 "$NFSWG" --root "$RC" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \

@@ -172,7 +172,7 @@ Address=10.8.0.1/24
 Address=fd00:8::1/64
 ListenPort=51820
 NFSVersions=4.2
-CloseNFSOn=$1
+${1:+CloseNFSOn=$1}
 
 [NFS]
 MountdPort=20048

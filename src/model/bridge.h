@@ -47,9 +47,9 @@ typedef enum ForwardPorts {
 #define RPCBIND_PORT 111
 
 /* The link group (ip-link(8) "group", IFLA_GROUP) of every bridge's tunnel (client mode's
- * excepted): each bridge's table lets NFS on the other bridges' tunnels through by this group
- * ("meta iifgroup", nft(8)) and leaves it to their own tables, so a bridge started later needs no
- * reload of the others. 0x6e6677 is "nfw" in ASCII: fixed, far from the small numbers
+ * excepted): each bridge's forward chain lets what another bridge's tunnel forwards into it
+ * through by this group ("meta iifgroup", nft(8)), that tunnel's own table having decided
+ * (relay's To=@OTHER), so a bridge started later needs no reload of the others. 0x6e6677 is "nfw" in ASCII: fixed, far from the small numbers
  * administrators give in /etc/iproute2/group, and within systemd.network(5)'s Group= range
  * 0...2147483647. Written in decimal (7235191) where networkd and ip(8) show it. */
 #define NFSWG_LINK_GROUP 0x6e6677u
@@ -182,7 +182,7 @@ typedef struct Bridge {
 } Bridge;
 
 /* The link group of b's tunnel: NFSWG_LINK_GROUP for a bridge, 0 (none) for a client, whose tunnel
- * serves no NFS for anyone's table to let through. */
+ * has no table deciding what it forwards. */
 static inline uint32_t bridge_link_group(const Bridge *b) {
         return b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
 }

@@ -147,6 +147,8 @@ done
 check "wan -> non-NFS port 8080 still accepted" probe "$W" 192.0.2.2 192.0.2.1 8080
 check "unlisted -> non-NFS port 8080 still accepted" probe "$P" 10.8.0.66 10.8.0.1 8080
 check "loopback -> 111 accepted" probe "$B" 127.0.0.1 127.0.0.1 111
+# the host talks to its own tunnel address over lo: no spoofing, however it looks
+check "the host's own tunnel address over lo -> 2049 accepted" probe "$B" 10.8.0.1 10.8.0.1 2049
 
 counter() { inb "$TOOL" counters "$NAME" | sed -n "s/^$1=//p"; }
 check "nfs_accepted counted" test "$(counter accepted_packets)" -gt 0

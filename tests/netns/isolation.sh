@@ -32,7 +32,7 @@ NSB=nfswg-t-iso-$id-bridge NSA=nfswg-t-iso-$id-a NSC=nfswg-t-iso-$id-c NSL=nfswg
 IFB=nfib$id IFA=nfia$id IFC=nfic$id
 IFB=${IFB:0:15} IFA=${IFA:0:15} IFC=${IFC:0:15}
 NAME=tiso ROOT=$T/root
-NFS_PORTS="2049 111 20048 32765 4045"
+NFS_PORTS=(2049 111 20048 32765 4045)
 
 new_ns "$NSB" "$NSA" "$NSC" "$NSL"
 veth "$NSB" wa0 192.168.91.1/24 "$NSA" wb0 192.168.91.2/24
@@ -142,7 +142,7 @@ seen() { grep -c "^$2 $3 $4\$" "$1"; }
 counter() { in_ns "$NSB" "$TOOL" counters "$NAME" | sed -n "s/^$1=//p"; } # NAME_packets
 
 # stand-ins for the host's own NFS service (nfsd, rpcbind, mountd, statd, lockd) and a non-NFS port
-listener "$NSB" "$T/bridge.log" $NFS_PORTS 8080
+listener "$NSB" "$T/bridge.log" "${NFS_PORTS[@]}" 8080
 listener "$NSA" "$T/a.log" 9000
 listener "$NSC" "$T/c.log" 9000
 listener "$NSL" "$T/lan.log" 9000
@@ -202,12 +202,12 @@ check "apply" in_ns "$NSB" "$TOOL" apply "$ROOT" "$NAME"
 
 # peer to peer, both ways, both families, ping, TCP and UDP: nothing gets through
 for pair in "$NSA 10.8.0.3 c" "$NSC 10.8.0.2 a" "$NSA fd00:8::3 c" "$NSC fd00:8::2 a"; do
-        set -- $pair
-        check "peer -> $2 (peer $3): no ping" no_ping "$1" "$2"
-        check "peer -> $2 (peer $3): no TCP connection" refused "$1" tcp "$2" 9000
-        before=$(grep -c "^udp 9000 " "$T/$3.log")
-        refused "$1" udp "$2" 9000
-        check "peer -> $2 (peer $3): no UDP datagram arrives" test "$(grep -c "^udp 9000 " "$T/$3.log")" = "$before"
+        read -r ns dst to <<<"$pair"
+        check "peer -> $dst (peer $to): no ping" no_ping "$ns" "$dst"
+        check "peer -> $dst (peer $to): no TCP connection" refused "$ns" tcp "$dst" 9000
+        before=$(grep -c "^udp 9000 " "$T/$to.log")
+        refused "$ns" udp "$dst" 9000
+        check "peer -> $dst (peer $to): no UDP datagram arrives" test "$(grep -c "^udp 9000 " "$T/$to.log")" = "$before"
 done
 check "fwd_refused counted the peer-to-peer drops" test "$(counter forward_refused_packets)" -gt 0
 
@@ -234,7 +234,7 @@ done
 check "nfs_refused counted the side ports" test "$(counter refused_packets)" -gt 0
 
 # the host's LAN keeps its NFS service while the bridge runs
-for port in $NFS_PORTS; do
+for port in "${NFS_PORTS[@]}"; do
         for proto in tcp udp; do
                 check "lan -> bridge 192.168.93.1:$port/$proto still served" reaches "$NSL" $proto 192.168.93.1 $port
                 check "lan -> bridge [fd00:93::1]:$port/$proto still served" reaches "$NSL" $proto fd00:93::1 $port
@@ -253,7 +253,7 @@ check "lan's own address still reaches 8080" reaches "$NSL" udp 192.168.93.1 808
 write_conf lan0
 check "apply with CloseNFSOn=lan0" in_ns "$NSB" "$TOOL" apply "$ROOT" "$NAME"
 refused_before=$(counter refused_packets)
-for port in $NFS_PORTS; do
+for port in "${NFS_PORTS[@]}"; do
         for proto in tcp udp; do
                 check "CloseNFSOn: lan -> 192.168.93.1:$port/$proto refused" refused "$NSL" $proto 192.168.93.1 $port
                 check "CloseNFSOn: lan -> [fd00:93::1]:$port/$proto refused" refused "$NSL" $proto fd00:93::1 $port

@@ -155,6 +155,16 @@ void manager_update_status(Manager *m, bool notify) {
                 free(s);
                 s = strbuf_finish(&sb);
         }
+        if (s && m->refused) {
+                /* Said on the status line, where `systemctl status` shows it, until a reload applies. */
+                StrBuf sb = {};
+                strbuf_append(&sb, s);
+                strbuf_append(&sb, "; serving the last good configuration, newer one refused:");
+                STRV_FOREACH(r, m->refused)
+                        strbuf_appendf(&sb, " %s", *r);
+                free(s);
+                s = strbuf_finish(&sb);
+        }
         if (!s || streq_ptr(s, m->status))
                 return;
         free(m->status);

@@ -163,34 +163,3 @@ void refused_remove(const char *root, const char *name) {
         if (path)
                 (void) unlink_if_exists(path);
 }
-
-int refused_read(const char *root, const char *name, char **ret_reasons, bool *ret_last_good) {
-        _cleanup_free_ char *path = bridge_runtime_path(root, name, REFUSED_FILE);
-        _cleanup_free_ char *text = NULL;
-        StrBuf sb = {};
-        bool last_good = false, first = true;
-
-        if (!path)
-                return -ENOMEM;
-        int r = read_full_file(path, &text, NULL);
-        if (r < 0)
-                return r;
-        for (char *line = text, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (startswith(line, "live=")) {
-                        last_good = streq(line + 5, LAST_GOOD_DIR);
-                        continue;
-                }
-                if (isempty(line))
-                        continue;
-                strbuf_appendf(&sb, "%s%s", first ? "" : "; ", line);
-                first = false;
-        }
-        *ret_reasons = strbuf_finish(&sb);
-        if (!*ret_reasons)
-                return -ENOMEM;
-        *ret_last_good = last_good;
-        return 0;
-}

@@ -12,8 +12,8 @@
  * stop and reboot). They name key files but hold no private key: the model has no inline key.
  *
  * Beside it, ROOT/run/nfswg/NAME/refused exists while a newer configuration is refused, for
- * `nfswg status`: "live=last-good" (a start served the saved copy) or "live=running" (a reload was
- * refused), then one line per reason, FILE:LINE: message. */
+ * `nfswg status` (src/cli/verb-status.c reads both): "live=last-good" (a start served the saved
+ * copy) or "live=running" (a reload was refused), then one line per reason, FILE:LINE: message. */
 
 #define LAST_GOOD_DIR "last-good"
 #define REFUSED_FILE "refused"
@@ -37,6 +37,3 @@ void last_good_forget(const char *root, const char *name);
 /* live: "last-good" or "running"; reasons: NULL-terminated FILE:LINE lines. 0 or -errno. */
 int refused_write(const char *root, const char *name, const char *live, char **reasons);
 void refused_remove(const char *root, const char *name);
-/* The reasons of ROOT/run/nfswg/NAME/refused joined by "; ", and whether the saved copy is live;
- * -ENOENT when nothing is refused. */
-int refused_read(const char *root, const char *name, char **ret_reasons, bool *ret_last_good);

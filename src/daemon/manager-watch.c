@@ -156,14 +156,9 @@ void manager_update_status(Manager *m, bool notify) {
                 s = strbuf_finish(&sb);
         }
         if (s && m->refused) {
-                /* Said on the status line, where `systemctl status` shows it, until a reload applies. */
-                StrBuf sb = {};
-                strbuf_append(&sb, s);
-                strbuf_append(&sb, "; serving the last good configuration, newer one refused:");
-                STRV_FOREACH(r, m->refused)
-                        strbuf_appendf(&sb, " %s", *r);
+                char *t = status_format_refused(s, m->refused);
                 free(s);
-                s = strbuf_finish(&sb);
+                s = t;
         }
         if (!s || streq_ptr(s, m->status))
                 return;

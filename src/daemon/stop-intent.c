@@ -114,12 +114,11 @@ static int pending_job_type(const char *unit, uint64_t deadline, char **ret) {
 
 StopIntent stop_intent_query(const char *name, const char **ret_why) {
         const char *hook = getenv("NFSWG_STOP_INTENT_FILE");
-        _cleanup_free_ char *unit = NULL, *type = NULL;
-        int r;
+        _cleanup_free_ char *unit = NULL;
 
         if (hook) {
                 _cleanup_free_ char *text = NULL;
-                r = read_full_file(hook, &text, NULL);
+                int r = read_full_file(hook, &text, NULL);
                 *ret_why = r >= 0 ? "$NFSWG_STOP_INTENT_FILE" : "$NFSWG_STOP_INTENT_FILE absent";
                 return stop_intent_from_hook_text(r >= 0 ? text : NULL);
         }
@@ -131,7 +130,12 @@ StopIntent stop_intent_query(const char *name, const char **ret_why) {
                 *ret_why = "not run as nfswg@NAME.service";
                 return STOP_INTENT_STOP;
         }
-        r = pending_job_type(unit, now_usec() + STOP_INTENT_TIMEOUT_USEC, &type);
+        return stop_intent_ask_systemd(unit, ret_why);
+}
+
+StopIntent stop_intent_ask_systemd(const char *unit, const char **ret_why) {
+        _cleanup_free_ char *type = NULL;
+        int r = pending_job_type(unit, now_usec() + STOP_INTENT_TIMEOUT_USEC, &type);
         if (r < 0) {
                 log_warning_errno(r, "Cannot ask systemd whether %s is restarting (%m): stopping for real.", unit);
                 *ret_why = "systemd could not be asked";

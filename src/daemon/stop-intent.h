@@ -28,3 +28,5 @@ const char *stop_intent_to_string(StopIntent i);
  * unit over the system bus, at most STOP_INTENT_TIMEOUT_USEC. Every failure gives
  * STOP_INTENT_STOP, logged at debug level with its reason in *ret_why (static text). */
 StopIntent stop_intent_query(const char *name, const char **ret_why);
+/* The D-Bus half: the pending job of unit, STOP_INTENT_STOP on any failure (logged). */
+StopIntent stop_intent_ask_systemd(const char *unit, const char **ret_why);

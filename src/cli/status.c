@@ -189,13 +189,6 @@ static void json_bridge(StrBuf *s, const StatusInput *in, time_t now) {
                                in->counters->accepted_packets, in->counters->refused_packets);
         else
                 strbuf_append(s, "null");
-        json_key(s, &first, "refused");
-        if (in->refused) {
-                strbuf_append(s, "{\"reasons\":");
-                json_string(s, in->refused);
-                strbuf_appendf(s, ",\"serving_last_good\":%s}", in->refused_last_good ? "true" : "false");
-        } else
-                strbuf_append(s, "null");
         strbuf_append(s, "}");
 }
 

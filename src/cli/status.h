@@ -16,14 +16,11 @@
  *   "peers":[{"name":S,"public_key":S,"addresses":[S],"endpoint":S|null,"latest_handshake":S|null,
  *             "handshake_age_seconds":N|null,"rx_bytes":N|null,"tx_bytes":N|null}],
  *   "exports":[{"path":S,"clients":[S]}],
- *   "nft":{"accepted_packets":N,"refused_packets":N}|null,
- *   "refused":{"reasons":S,"serving_last_good":B}|null}]}
+ *   "nft":{"accepted_packets":N,"refused_packets":N}|null}]}
  *
  * Addresses and clients are "ADDR/LEN"; latest_handshake is UTC ISO 8601 ("2024-05-01T12:00:00Z");
  * endpoint is "ADDR:PORT" or "[V6]:PORT". A peer without a handshake, or a bridge whose interface is
- * absent, has nulls there; "nft" is null when the table is absent; "refused" is null unless the daemon refused a newer
- * configuration (nfswgd(8)): reasons are its FILE:LINE messages joined by "; ", serving_last_good
- * says whether a start fell back on the last good copy (else a reload was refused). Keys always appear, in this
+ * absent, has nulls there; "nft" is null when the table is absent. Keys always appear, in this
  * order. */
 
 typedef struct StatusInput {
@@ -32,8 +29,10 @@ typedef struct StatusInput {
         const WgDevice *device; /* NULL: the interface does not exist */
         const char *public_key; /* base64, NULL when unknown */
         const NftCounters *counters; /* NULL: no table */
-        const char *refused;    /* the daemon refused a newer configuration for these reasons, or NULL */
-        bool refused_last_good; /* ... and serves the last good copy since its start */
+        /* Text only: the daemon refused a newer configuration for these reasons ("; "-joined
+         * FILE:LINE messages), or NULL; refused_last_good: a start serves the last good copy. */
+        const char *refused;
+        bool refused_last_good;
 } StatusInput;
 
 char *status_format_json(const StatusInput *v, size_t n, time_t now);

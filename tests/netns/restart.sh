@@ -191,9 +191,16 @@ check "fix + reload: the fixed configuration is the kept copy" \
         cmp -s "$R/etc/nfswg/t.conf.d/60-typo.conf" "$RUNDIR/last-good/etc/nfswg/t.conf.d/60-typo.conf"
 check "fix + reload: ping lost $LOST (at most $MAX_LOSS)" [ "${LOST:-999}" -le "$MAX_LOSS" ] || cat "$T/ping.log"
 
-# ---- a restart that changes Interface= removes the old one first -------------------------------
-# (the next daemon would not know the old link): covered by manager_restart_keeps(); the unit test
-# covers the decision, here only that a valid unchanged configuration keeps.
+# ---- a restart that changes Interface= is a real stop (the next daemon would not know the old link)
+cp "$R/etc/nfswg/t.conf" "$T/t.conf.good"
+sed -i "s/^Interface=.*/Interface=nfrx$$/" "$R/etc/nfswg/t.conf"
+echo restart >"$HOOK"
+term_daemon
+check "Interface= changed + restart: a real stop (exit $rc)" \
+        sh -c "[ $rc = 0 ] && ! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $EXPORTS ] && [ ! -e $RUNDIR/last-good ]"
+check "Interface= changed + restart: says why" grep -q "applies a change a running bridge cannot take (Interface= changed" "$T/daemon.log"
+cp "$T/t.conf.good" "$R/etc/nfswg/t.conf"
+start_t || die "no READY=1 after the Interface= round" "$T/daemon.log"
 
 # ---- SIGTERM without a restart pending: a real stop ----------------------------------------------
 rm -f "$HOOK"

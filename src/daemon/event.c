@@ -64,7 +64,8 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                                or_unknown(i->detail), or_unknown(i->public_key));
                 break;
         case EVENT_READY:
-                strbuf_appendf(sb, "ready: %s.", strempty(i->detail));
+                strbuf_appendf(sb, "ready: %s%s", strempty(i->detail),
+                               i->detail && *i->detail && i->detail[strlen(i->detail) - 1] == '.' ? "" : ".");
                 break;
         case EVENT_PEER_UP:
                 strbuf_appendf(sb, "peer %s is up", or_unknown(i->peer));

@@ -251,7 +251,9 @@ int manager_start(Manager *m) {
                         r = networkd_reload(m->bus);
                         if (r < 0)
                                 return r;
-                }
+                } else
+                        log_info("Link %s (ifindex %u) and its networkd files are in place: adopting them.",
+                                 b->interface, if_nametoindex(b->interface));
                 m->link_ours = true;
                 r = networkd_wait_link(m->bus, b->interface, m->link_timeout_usec, &m->ifindex);
         }

@@ -55,11 +55,11 @@ static void help(void) {
                "still has no handshake after this long gets its next Endpoint=, or its one Endpoint=\n"
                "looked up again, default %d), NFSWG_NAS_RETRY_SEC (nas mode: a failed rpcbind query for the\n"
                "NAS's NFSv3 ports, or one without mountd, is tried again after this long, default %d),\n"
-               "NFSWG_NAS_REFRESH_SEC (a complete answer is asked again after this long, default %d) and\n"
+               "NFSWG_NAS_REFRESH_SEC (a complete answer is asked again after this long, default %d),\n"
                "NFSWG_RESOLVE_TIMEOUT_SEC (give up on a DNS name in Endpoint= after this long, 1-60,\n"
                "default %u), NFSWG_STOP_INTENT_FILE (stand-in for systemd's pending job at SIGTERM: when\n"
                "set, the file existing and saying \"restart\" means a restart that leaves the bridge up,\n"
-               "anything else a real stop; systemd is not asked).\n",
+               "anything else a real stop; systemd is not asked then).\n",
                DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC,
                NAS_RETRY_SEC_DEFAULT, NAS_REFRESH_SEC_DEFAULT, WG_RESOLVE_TIMEOUT_SEC);
 }

@@ -124,9 +124,16 @@ StopIntent stop_intent_query(const char *name, const char **ret_why) {
         }
 
         /* Our own unit: normally nfswg@NAME.service; a daemon run by hand (a scope, a session) is
-         * not a unit's main process and has no restart to wait for. */
-        if (sd_pid_get_unit(0, &unit) < 0 || !startswith(unit, "nfswg@") ||
-            strlen(unit) < strlen(".service") || !streq(unit + strlen(unit) - strlen(".service"), ".service")) {
+         * not a unit's main process and has no restart to wait for. When the cgroup says nothing
+         * but systemd started us ($INVOCATION_ID, systemd.exec(5)), the unit is ours by name. */
+        if (sd_pid_get_unit(0, &unit) < 0) {
+                free(unit);
+                unit = NULL;
+                if (getenv("INVOCATION_ID") && asprintf(&unit, "nfswg@%s.service", name) < 0)
+                        unit = NULL;
+        }
+        if (!unit || !startswith(unit, "nfswg@") || strlen(unit) < strlen(".service") ||
+            !streq(unit + strlen(unit) - strlen(".service"), ".service")) {
                 *ret_why = "not run as nfswg@NAME.service";
                 return STOP_INTENT_STOP;
         }

@@ -233,6 +233,7 @@ READY_N=$(notify_count "READY=1")
 start_bridge u
 check "userspace: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
 WGGO=$(wggo_pid)
+[ -z "$WGGO" ] || PIDS+=("$WGGO") # detached from the daemon: the clean-up stops it if a check fails
 check "userspace: wireguard-go started by the daemon, its PID in /run/nfswg/u/wireguard-go" \
         sh -c "[ -n '$WGGO' ] && pgrep -P $DAEMON -x wireguard-go | grep -qx '$WGGO'"
 check "userspace: device configured" sh -c "ip netns exec $NSB wg show $IFU peers | grep -qx '$CLIENT_PUB' && ip -n $NSB addr show dev $IFU | grep -q 10.79.0.1/24"

@@ -233,7 +233,7 @@ Address=10.89.0.2/32
 CONF
 wggo_pid() { awk '{print $1}' "$R/run/nfswg/u/wireguard-go" 2>/dev/null; }
 cleanup_wggo() { local p; p=$(wggo_pid); [ -z "$p" ] || kill "$p" 2>/dev/null; }
-trap 'cleanup_wggo; netns_cleanup' EXIT
+trap 'cleanup_wggo; netns_cleanup' EXIT # wireguard-go is detached from the daemon
 n=$(notify_count "READY=1")
 start_bridge u
 check "userspace: READY=1" wait_notify "READY=1" $((n + 1)) 15

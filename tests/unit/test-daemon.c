@@ -22,7 +22,11 @@
 #include "daemon/last-good.h"
 #include "daemon/stop-intent.h"
 #include "shared/fileio.h"
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <unistd.h>
 #include "shared/macro.h"
 #include "shared/log.h"
 #include "shared/message-id.h"
@@ -866,6 +870,135 @@ static void test_stop_intent_query(void **state) {
         free(old);
 }
 
+/* A stand-in for systemd's D-Bus API on a private dbus-daemon(1): GetUnit, Unit.Job, Job.JobType,
+ * so that stop_intent_ask_systemd() is tested on the wire, not only its decision. */
+static int fake_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (!streq(name, "nfswg@t.service"))
+                return sd_bus_error_set(error, "org.freedesktop.systemd1.NoSuchUnit", "Unit not loaded.");
+        return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/unit/nfswg_40t_2eservice");
+}
+
+static int fake_unit_job(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *type = userdata;
+        return sd_bus_message_append(reply, "(uo)", type ? 42 : 0, type ? "/org/freedesktop/systemd1/job/42" : "/");
+}
+
+static int fake_job_type(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", (const char *) userdata);
+}
+
+static const sd_bus_vtable fake_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("GetUnit", "s", "o", fake_get_unit, 0),
+        SD_BUS_VTABLE_END,
+};
+static const sd_bus_vtable fake_unit_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Job", "(uo)", fake_unit_job, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+static const sd_bus_vtable fake_job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("JobType", "s", fake_job_type, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Serves job_type (NULL: no job) on address until killed; returns once the name is owned. */
+static pid_t fake_systemd_start(const char *address, const char *job_type) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                sd_bus *bus = NULL;
+                void *ud = (void *) job_type;
+                close(p[0]);
+                if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_set_bus_client(bus, 1) < 0 ||
+                    sd_bus_start(bus) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                             fake_manager_vtable, NULL) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1/unit/nfswg_40t_2eservice",
+                                             "org.freedesktop.systemd1.Unit", fake_unit_vtable, ud) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1/job/42", "org.freedesktop.systemd1.Job",
+                                             fake_job_vtable, ud) < 0 ||
+                    sd_bus_request_name(bus, "org.freedesktop.systemd1", 0) < 0)
+                        _exit(1);
+                (void) !write(p[1], "r", 1);
+                close(p[1]);
+                for (;;) {
+                        int r = sd_bus_process(bus, NULL);
+                        if (r < 0)
+                                _exit(1);
+                        if (r == 0)
+                                (void) sd_bus_wait(bus, UINT64_MAX);
+                }
+        }
+        close(p[1]);
+        char c;
+        assert_int_equal(read(p[0], &c, 1), 1);
+        close(p[0]);
+        return pid;
+}
+
+static void fake_systemd_stop(pid_t pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static void test_stop_intent_over_dbus(void **state) {
+        char address[256] = "", pid_text[32] = "";
+        const char *why = NULL;
+
+        FILE *f = popen("dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null", "r");
+        if (!f || !fgets(address, sizeof address, f) || !fgets(pid_text, sizeof pid_text, f)) {
+                if (f)
+                        pclose(f);
+                skip(); /* no dbus-daemon here */
+        }
+        pclose(f);
+        address[strcspn(address, "\n")] = '\0';
+        pid_t bus_pid = (pid_t) atoi(pid_text);
+        char *old = getenv("DBUS_SYSTEM_BUS_ADDRESS") ? strdup(getenv("DBUS_SYSTEM_BUS_ADDRESS")) : NULL;
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
+
+        static const struct {
+                const char *job_type;
+                StopIntent expect;
+        } cases[] = {
+                { "restart", STOP_INTENT_RESTART },   /* systemctl restart / try-restart, during the stop phase */
+                { "stop", STOP_INTENT_STOP },         /* systemctl stop, disable --now, removal, shutdown */
+                { "start", STOP_INTENT_STOP },
+                { NULL, STOP_INTENT_STOP },           /* no job: systemctl kill, a stray SIGTERM */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                pid_t fake = fake_systemd_start(address, cases[i].job_type);
+                assert_int_equal(stop_intent_ask_systemd("nfswg@t.service", &why), cases[i].expect);
+                fake_systemd_stop(fake);
+        }
+
+        /* An unknown unit, and nobody answering: a real stop. */
+        log_set_sink(capture_quiet, NULL);
+        pid_t fake = fake_systemd_start(address, "restart");
+        assert_int_equal(stop_intent_ask_systemd("nfswg@other.service", &why), STOP_INTENT_STOP);
+        fake_systemd_stop(fake);
+        assert_int_equal(stop_intent_ask_systemd("nfswg@t.service", &why), STOP_INTENT_STOP);
+        assert_string_equal(why, "systemd could not be asked");
+        log_set_sink(NULL, NULL);
+
+        kill(bus_pid, SIGTERM);
+        if (old)
+                setenv("DBUS_SYSTEM_BUS_ADDRESS", old, 1);
+        else
+                unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        free(old);
+}
+
 static void test_event_refusal_texts(void **state) {
         Event e = {};
         EventInfo i = { .bridge = "b", .interface = "nfswg-b",
@@ -990,6 +1123,7 @@ int main(void) {
                 cmocka_unit_test(test_nas_ports_event),
                 cmocka_unit_test(test_stop_intent_decision),
                 cmocka_unit_test(test_stop_intent_query),
+                cmocka_unit_test(test_stop_intent_over_dbus),
                 cmocka_unit_test(test_event_refusal_texts),
                 cmocka_unit_test(test_last_good_copy),
         };

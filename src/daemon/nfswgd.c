@@ -198,8 +198,8 @@ static int run_loop(Manager *m) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
-        /* SIGINT: sd_event exits the loop with 0 (sd_event_add_signal(3), NULL handler). */
-        /* SIGTERM asks systemd why (stop-intent.h); SIGINT (a terminal) is always a real stop. */
+        /* SIGTERM asks systemd why (stop-intent.h); SIGINT (a terminal) is always a real stop: sd_event
+         * exits the loop with 0 (sd_event_add_signal(3), NULL handler). */
         if (sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0)

@@ -75,7 +75,8 @@ static int host_drop_conflicting(Host *h) {
                 }
 
                 Bridge *b = h->bridges[victim];
-                log_error("%s: skipped, nothing generated for it: it conflicts with another bridge (see above).",
+                log_error("%s: skipped, nothing generated for it: it conflicts with another bridge or with "
+                          "nfs.conf (see above).",
                           b->sources[0]);
                 bridge_free(b);
                 memmove(h->bridges + victim, h->bridges + victim + 1,

@@ -93,6 +93,20 @@ kept=$(grep -h '^After=nfswg@' "$tmp/clash/out/normal/nfs-server.service.d/50-nf
 grep -q 'ListenPort=51999 is also used' "$tmp/err" || failed "clash: the conflict is not logged: $(cat "$tmp/err")"
 grep -q 'b.conf: skipped' "$tmp/err" || failed "clash: the skipped bridge is not named: $(cat "$tmp/err")"
 
+# A bridge whose [NFS] key contradicts the administrator's nfs.conf pin: skipped, the conflict
+# logged at the key, naming the nfs.conf file; the bridge that agrees is still generated.
+root=$tmp/pin/root
+mkdir -p "$root/etc/nfswg" "$root/etc/nfs.conf.d"
+printf '[mountd]\nport = 892\n' >"$root/etc/nfs.conf.d/local.conf"
+printf '[Bridge]\nInterface=nfswg-a\nAddress=10.1.0.1/24\nListenPort=51998\n[Export]\nPath=/srv/a\n' >"$root/etc/nfswg/a.conf"
+printf '[Bridge]\nInterface=nfswg-b\nAddress=10.2.0.1/24\nListenPort=51999\n[Export]\nPath=/srv/b\n[NFS]\nMountdPort=20048\n' \
+        >"$root/etc/nfswg/b.conf"
+run_generator "$root" "$tmp/pin/out" || failed "pin: exit $?"
+grep -q "b.conf:8: MountdPort=20048 conflicts with \[mountd\] port=892 in $root/etc/nfs.conf.d/local.conf:2" "$tmp/err" ||
+        failed "pin: the conflict is not logged at the key: $(cat "$tmp/err")"
+kept=$(grep -h '^After=nfswg@' "$tmp/pin/out/normal/nfs-mountd.service.d/50-nfswg.conf" 2>/dev/null)
+[ "$kept" = "After=nfswg@a.service" ] || failed "pin: expected exactly bridge a: $(tree "$tmp/pin/out/normal")"
+
 # Consent: whatever the configs, the generator enables nothing (no link into a target's .wants or
 # .requires, which would start a bridge, a share or nfsd without the administrator), and the
 # nfs-utils drop-ins keep the packaged commands, taking options only from a bridge's environment

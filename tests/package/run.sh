@@ -232,7 +232,8 @@ done
 # The maintainer scripts run for real, whole (#DEBHELPER# snippets included), against a fake
 # system: every absolute path they touch is moved under a scratch directory, and systemctl,
 # deb-systemd-invoke, deb-systemd-helper and systemd-tmpfiles are stand-ins that log their
-# arguments (systemctl list-units answers with $FAKE_RUNNING, the bridges "running"). Consent:
+# arguments (systemctl list-units answers with $FAKE_RUNNING, the bridges "running", and
+# is-enabled says yes for $FAKE_ENABLED only). Consent:
 # installing enables and starts nothing; an upgrade restarts only running bridges; an upgrade
 # from 0.1.0 enables those, once; prerm stops bridges on removal only.
 FAKEBIN=$WORK/fakebin
@@ -243,6 +244,10 @@ for tool in systemctl deb-systemd-invoke deb-systemd-helper systemd-tmpfiles; do
 echo "$tool \$*" >>"\$FAKE_CALLS"
 if [ "$tool" = systemctl ] && [ "\$1" = list-units ]; then
         for u in \$FAKE_RUNNING; do echo "\$u loaded active running nfswg bridge"; done
+fi
+if [ "$tool" = systemctl ] && [ "\$1" = is-enabled ]; then
+        for u in \$FAKE_ENABLED; do [ "\$u" = "\$3" ] && exit 0; done
+        exit 1
 fi
 exit 0
 EOF
@@ -286,18 +291,26 @@ if grep -E "$forbidden" "$FAKE_CALLS"; then fail "an upgrade from 0.2.0 enables 
 echo "ok postinst configure 0.2.0: $(tr '\n' ';' <"$FAKE_CALLS")"
 
 # An upgrade from 0.1.0, which enabled its bridges only through the generator: the running ones
-# are enabled (not started), said so, and try-restarted; 0.1.0's enablement of nfswg.target goes.
+# are enabled (not started), said so, and try-restarted; one the administrator had enabled
+# already is left as it is; 0.1.0's enablement of nfswg.target goes.
+export FAKE_RUNNING="nfswg@bridge.service nfswg@nas.service nfswg@mine.service" FAKE_ENABLED=nfswg@mine.service
 run_maintscript "$FAKE" postinst configure 0.1.0
-for u in $FAKE_RUNNING; do
+for u in nfswg@bridge.service nfswg@nas.service; do
         grep -qx "systemctl enable --quiet $u" "$FAKE_CALLS" || fail "upgrade from 0.1.0: $u is not enabled"
-        grep -qx "deb-systemd-invoke try-restart $u" "$FAKE_CALLS" || fail "upgrade from 0.1.0: $u is not try-restarted"
         grep -q "$u" "$WORK/maint.out" || fail "upgrade from 0.1.0: the postinst does not say it enabled $u"
 done
+for u in $FAKE_RUNNING; do
+        grep -qx "deb-systemd-invoke try-restart $u" "$FAKE_CALLS" || fail "upgrade from 0.1.0: $u is not try-restarted"
+done
+if grep -q 'enable --quiet nfswg@mine' "$FAKE_CALLS" || grep -q 'nfswg@mine' "$WORK/maint.out"; then
+        fail "upgrade from 0.1.0: a bridge enabled already is enabled again or reported"
+fi
 grep -qx 'deb-systemd-helper purge nfswg.target' "$FAKE_CALLS" || fail "upgrade from 0.1.0: nfswg.target's old enablement stays"
 if grep -E 'enable --now|systemctl (--system )?(start|restart)|deb-systemd-invoke (start|restart)|(restart|start) nfswg\.target' "$FAKE_CALLS"; then
         fail "an upgrade from 0.1.0 starts something"
 fi
 echo "ok postinst configure 0.1.0: $(tr '\n' ';' <"$FAKE_CALLS")"
+export FAKE_RUNNING="nfswg@bridge.service nfswg@nas.service" FAKE_ENABLED=
 
 # prerm: an upgrade stops nothing (the postinst restarts); a removal stops every running bridge.
 for action in "upgrade 0.3.0" "failed-upgrade 0.1.0" "deconfigure"; do

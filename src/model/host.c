@@ -66,6 +66,14 @@ static unsigned host_apply_nfs_conf(Host *h) {
                 }
         }
 
+        /* The [NFS] key that gives each of those ports when nfs.conf does not. */
+        static const char *const nfswg_keys[_NFS_CONF_KEY_MAX] = {
+                [NFS_CONF_MOUNTD_PORT] = "MountdPort",
+                [NFS_CONF_STATD_PORT] = "StatdPort",
+                [NFS_CONF_STATD_OUTGOING_PORT] = "StatdOutgoingPort",
+                [NFS_CONF_LOCKD_PORT] = "LockdPort",
+                [NFS_CONF_LOCKD_UDP_PORT] = "LockdPort",
+        };
         uint16_t *ports[_NFS_CONF_KEY_MAX] = {
                 [NFS_CONF_MOUNTD_PORT] = &h->nfs.mountd_port,
                 [NFS_CONF_STATD_PORT] = &h->nfs.statd_port,
@@ -82,7 +90,7 @@ static unsigned host_apply_nfs_conf(Host *h) {
                         continue;
                 for (size_t j = 0; j < _NFS_CONF_KEY_MAX; j++) {
                         /* lockd's TCP and UDP port may be one number; two pins of nfs.conf that
-                         * clash are the administrator's own business, reported once. */
+                         * clash are reported once. */
                         bool lockd_pair = (k == NFS_CONF_LOCKD_PORT && j == NFS_CONF_LOCKD_UDP_PORT) ||
                                           (j == NFS_CONF_LOCKD_PORT && k == NFS_CONF_LOCKD_UDP_PORT);
                         if (j == k || lockd_pair || *ports[j] != *ports[k] || (c->pins[j].port && j < k))
@@ -92,11 +100,18 @@ static unsigned host_apply_nfs_conf(Host *h) {
                                 if (!bridge_serves_nfs(b))
                                         continue;
                                 errors++;
-                                log_error("%s:%u: %s=%u in %s:%u is also the port nfswg gives %s; set another "
-                                          "port for it in [NFS] (nfswg.conf(5)).",
-                                          b->nfs.set ? b->nfs.source : b->sources[0], b->nfs.set ? b->nfs.line : 1,
-                                          nfs_conf_key_name(k), *ports[k], c->pins[k].source, c->pins[k].line,
-                                          nfs_conf_key_name(j));
+                                if (c->pins[j].port)
+                                        log_error("%s:%u: %s=%u in %s:%u is also %s in %s:%u; nfs-utils' daemons "
+                                                  "would fight over the port.",
+                                                  b->sources[0], 1, nfs_conf_key_name(k), *ports[k], c->pins[k].source,
+                                                  c->pins[k].line, nfs_conf_key_name(j), c->pins[j].source,
+                                                  c->pins[j].line);
+                                else
+                                        log_error("%s:%u: %s=%u in %s:%u is also %s=; set %s= to another port in [NFS] "
+                                                  "(nfswg.conf(5)).",
+                                                  b->nfs.set ? b->nfs.source : b->sources[0], b->nfs.set ? b->nfs.line : 1,
+                                                  nfs_conf_key_name(k), *ports[k], c->pins[k].source, c->pins[k].line,
+                                                  nfswg_keys[j], nfswg_keys[j]);
                         }
                 }
         }

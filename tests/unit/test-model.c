@@ -477,7 +477,7 @@ static void test_nfs_conf_pins(void **state) {
         log_capture_start();
         assert_int_equal(host_load(dir, &h), -EINVAL);
         assert_true(log_captured("br.conf:1: [mountd] port=32765 in "));
-        assert_true(log_captured("is also the port nfswg gives [statd] port"));
+        assert_true(log_captured("is also StatdPort=; set StatdPort= to another port in [NFS]"));
         host_free(h);
 
         snprintf(p, sizeof p, "rm -rf '%s'", dir);

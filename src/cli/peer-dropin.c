@@ -48,6 +48,7 @@ char *peer_dropin_format(const Bridge *b, const PeerRequest *req) {
         char key[WG_KEY_B64_LEN + 1], a[IP_PREFIX_STRLEN];
 
         wg_key_to_base64(key, req->public_key);
+        /* The first line marks the file as nfswg's for the package's purge (debian/postrm): keep it. */
         strbuf_appendf(&s,
                        "# Peer '%s' of bridge '%s', written by 'nfswg peer add'.\n"
                        "# Remove it with 'nfswg peer remove %s %s'.\n"

@@ -169,6 +169,8 @@ static void finish_nfs(LoadContext *ctx) {
                 n->statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT;
         if (!n->lockd_port)
                 n->lockd_port = DEFAULT_LOCKD_PORT;
+        /* LockdPort= is lockd's port for both protocols; only nfs.conf can split them (host.c). */
+        n->lockd_udp_port = n->lockd_port;
         if (!n->set)
                 return;
 

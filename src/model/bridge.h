@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/nfs-conf.h"
 #include "shared/ipaddr.h"
 #include "shared/key.h"
 
@@ -137,15 +138,23 @@ typedef struct Mount {
         unsigned line;
 } Mount;
 
+/* Where a key was last set, for messages (line 0: not set, the default applies). */
+typedef struct KeyOrigin {
+        const char *source;
+        unsigned line;
+} KeyOrigin;
+
 typedef struct NfsSettings {
         bool set; /* an [NFS] section was given */
         uint16_t mountd_port;
         uint16_t statd_port;
         uint16_t statd_outgoing_port;
-        uint16_t lockd_port;
+        uint16_t lockd_port;     /* TCP; LockdPort= sets both */
+        uint16_t lockd_udp_port; /* differs from lockd_port only where nfs.conf pins one of them */
         unsigned max_block_size; /* 0 = kernel default */
         const char *source;
         unsigned line;
+        KeyOrigin mountd_at, statd_at, statd_outgoing_at, lockd_at;
 } NfsSettings;
 
 typedef struct Bridge {
@@ -187,12 +196,20 @@ static inline uint32_t bridge_link_group(const Bridge *b) {
         return b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
 }
 
+/* Whether the host runs the kernel NFS server for this bridge: it exports something. */
+static inline bool bridge_serves_nfs(const Bridge *b) {
+        return b->mode != BRIDGE_MODE_CLIENT && b->n_exports > 0;
+}
+
 /* Every bridge of a host: /etc/nfswg/ *.conf. */
 typedef struct Host {
         Bridge **bridges;
         size_t n_bridges;
-        NfsSettings nfs; /* the agreed [NFS] values (defaults when no bridge sets them) */
+        /* The ports nfs-utils' daemons use: the agreed [NFS] values (defaults when no bridge sets
+         * them), where the administrator pinned none in nfs.conf; their pins otherwise. */
+        NfsSettings nfs;
         unsigned nfs_versions; /* union over bridges */
+        NfsConf nfs_conf;      /* the administrator's pins (host_load() reads them) */
 } Host;
 
 const char *bridge_mode_to_string(BridgeMode m);
@@ -217,7 +234,8 @@ bool export_allows_peer(const Export *e, const Peer *p);
 /* The default PrivateKeyFile= for NAME: /var/lib/nfswg/NAME/private.key */
 char *bridge_default_private_key_file(const char *name);
 
-/* Loads every ROOT/etc/nfswg/ *.conf and checks what spans bridges: [NFS] values agree, interface
+/* Loads every ROOT/etc/nfswg/ *.conf and ROOT/etc/nfs.conf (+ nfs.conf.d/) and checks what spans
+ * bridges: [NFS] values agree with each other and with the administrator's nfs.conf pins, interface
  * names, listen ports and tunnel networks do not clash, @OTHER in [Forward] names a bridge.
  * Returns 0, or -EINVAL after logging every problem; even then *ret is set to a Host holding the
  * bridges that loaded cleanly (the generator writes those and skips the rest). An empty or

@@ -173,17 +173,27 @@ static int bridge_close_nfs_on(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 /* ---- [NFS] ---- */
 
+/* A port key of [NFS], remembering where it was set: an nfs.conf pin that disagrees is reported
+ * there (host_check()). An empty value returns to the default, which conflicts with nothing. */
+static int set_nfs_port(LoadContext *ctx, uint16_t *field, KeyOrigin *at, uint16_t dflt, const ConfEntry *e) {
+        *at = isempty(e->value) ? (KeyOrigin) {} : (KeyOrigin) { .source = ctx->file, .line = e->line };
+        return set_port(ctx, field, dflt, e);
+}
 static int nfs_mountd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->mountd_port, DEFAULT_MOUNTD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->mountd_port, &n->mountd_at, DEFAULT_MOUNTD_PORT, e);
 }
 static int nfs_statd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->statd_port, DEFAULT_STATD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->statd_port, &n->statd_at, DEFAULT_STATD_PORT, e);
 }
 static int nfs_statd_outgoing_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->statd_outgoing_port, DEFAULT_STATD_OUTGOING_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->statd_outgoing_port, &n->statd_outgoing_at, DEFAULT_STATD_OUTGOING_PORT, e);
 }
 static int nfs_lockd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->lockd_port, DEFAULT_LOCKD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->lockd_port, &n->lockd_at, DEFAULT_LOCKD_PORT, e);
 }
 static int nfs_max_block_size(LoadContext *ctx, void *t, const ConfEntry *e) {
         NfsSettings *n = t;

@@ -129,10 +129,12 @@ R=$(new_root render)
 write_bridge "$R" bridge
 run 0 "$NFSWG" --root "$R" render bridge
 for f in run/systemd/network/50-nfswg-bridge.netdev run/systemd/network/50-nfswg-bridge.network \
-         etc/exports.d/nfswg-bridge.exports run/systemd/generator/nfs-mountd.service.d/50-nfswg.conf; do
+         etc/exports.d/nfswg-bridge.exports run/systemd/generator/nfs-mountd.service.d/50-nfswg.conf \
+         run/nfswg/bridge/nfs-utils.env; do
         [ -f "$R/$f" ] || fail "render did not write $f"
 done
-[ -L "$R/run/systemd/generator/multi-user.target.wants/nfswg@bridge.service" ] || fail "render: no enablement symlink"
+[ -L "$R/run/systemd/generator/nfswg@bridge.service.wants/nfs-server.service" ] || fail "render: no Wants= of nfsd"
+[ -z "$(find "$R/run/systemd/generator" -path '*.target.wants/*')" ] || fail "render: the generator's part enables a unit"
 snapshot "$R" >"$T/first"
 find "$R" -type f -printf '%p %T@\n' | sort >"$T/first-mtime"
 run 0 "$NFSWG" --root "$R" render bridge

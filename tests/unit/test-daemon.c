@@ -32,6 +32,8 @@
 #include "shared/message-id.h"
 #include "daemon/peer-watch.h"
 #include "daemon/reload-plan.h"
+#include "daemon/system-files.h"
+#include "shared/fileio.h"
 
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -1094,6 +1096,32 @@ static void test_last_good_copy(void **state) {
         assert_int_not_equal(access(path, F_OK), 0);
 
         char cmd[128];
+/* ---- system files: the nfs-utils environment file goes with the exports fragment ---- */
+
+static void test_system_files_nfs_utils_env(void **state) {
+        Host *h = host_of(BRIDGE_HEAD);
+        _cleanup_(render_list_done) RenderList l = {};
+        char root[] = "/tmp/nfswg-test-sysfiles-XXXXXX", path[256];
+        assert_non_null(mkdtemp(root));
+        assert_int_equal(render_daemon(h, h->bridges[0], &l), 0);
+
+        snprintf(path, sizeof path, "%s/run/nfswg/t/nfs-utils.env", root);
+        /* networkd's files are written on their own, earlier: not the environment file */
+        assert_true(system_files_write(&l, SYSTEM_FILE_NETWORKD, root) >= 0);
+        assert_int_equal(access(path, F_OK), -1);
+        /* with the exports (before READY=1, for nfs-utils' daemons ordered after the bridge) */
+        assert_int_equal(system_files_write(&l, SYSTEM_FILE_EXPORTS, root), 1);
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(read_full_file(path, &text, NULL), 0);
+        assert_non_null(strstr(text, "\nNFSWG_STATD_ARGS=\"--port 32765 --outgoing-port 32766 --nlm-port 4045 --nlm-udp-port 4045\"\n"));
+        assert_non_null(strstr(text, "\nNFSWG_MOUNTD_ARGS=\"--port 20048\"\n"));
+        assert_int_equal(system_files_write(&l, SYSTEM_FILE_EXPORTS, root), 0);
+        /* and gone on stop, with the exports */
+        assert_int_equal(system_files_remove(&l, SYSTEM_FILE_EXPORTS, root), 1);
+        assert_int_equal(access(path, F_OK), -1);
+
+        host_free(h);
+        char cmd[300];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
         assert_int_equal(system(cmd), 0);
 }
@@ -1126,6 +1154,7 @@ int main(void) {
                 cmocka_unit_test(test_stop_intent_over_dbus),
                 cmocka_unit_test(test_event_refusal_texts),
                 cmocka_unit_test(test_last_good_copy),
+                cmocka_unit_test(test_system_files_nfs_utils_env),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -386,6 +386,133 @@ static void test_host_checks(void **state) {
 #undef PUT
 }
 
+
+/* The administrator's port pins in nfs.conf(5), read as nfs-utils reads them, win over nfswg's
+ * [NFS] values; a bridge that says otherwise explicitly is an error at its key. */
+static void test_nfs_conf_pins(void **state) {
+        char dir[] = "/tmp/nfswg-test-nfsconf-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char p[1024], conf[256];
+        snprintf(p, sizeof p, "%s/etc/nfswg", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/etc/nfs.conf.d", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+#define PUT(name, text)                                                                            \
+        do {                                                                                       \
+                snprintf(p, sizeof p, "%s/etc/%s", dir, name);                                     \
+                assert_true(write_file_atomic(p, text, 0644, (uid_t) -1, (gid_t) -1) >= 0);       \
+        } while (0)
+
+        /* No nfs.conf at all: no pins. */
+        NfsConf c;
+        assert_int_equal(nfs_conf_load(dir, &c), 0);
+        for (size_t k = 0; k < _NFS_CONF_KEY_MAX; k++)
+                assert_int_equal(c.pins[k].port, 0);
+        nfs_conf_done(&c);
+
+        PUT("nfs.conf",
+            "# the administrator's\n"                      /* 1 */
+            "[general]\n"                                  /* 2 */
+            "pipefs-directory = /run/rpc_pipefs\n"         /* 3 */
+            " [ Mountd ]\n"                                /* 4 */
+            "  Port = 892   # trailing comment\n"          /* 5 */
+            "[statd]\n"                                    /* 6 */
+            "port=662\n"                                   /* 7 */
+            "outgoing-port = \"2020\"\n"                   /* 8 */
+            "[statd \"node1\"]\n"                          /* 9: a subsection answers no daemon */
+            "outgoing-port = 1\n"                          /* 10 */
+            "[environment]\n"                              /* 11 */
+            "lockport = 4001\n"                            /* 12 */
+            "[nfsd]\n"                                     /* 13 */
+            "vers3 = y\n"                                  /* 14 */
+            "include = -extra.conf\n"                      /* 15 */
+            "include = -missing.conf\n"                    /* 16 */
+            "threads = \\\n"                               /* 17 */
+            "  8\n");                                      /* 18 */
+        PUT("extra.conf", "[lockd]\nport = $lockport\n");
+        PUT("nfs.conf.d/x.conf",
+            "[statd]\n"
+            "port = 663\n"                                 /* 2: later files win */
+            "[mountd]\n"
+            "port =\n"                                     /* empty: ignored, not a reset */
+            "[lockd]\n"
+            "udp-port = abc\n");                           /* not a port: pins nothing */
+        PUT("nfs.conf.d/y.conf.disabled", "[lockd]\nudp-port = 4002\n");
+        /* A FIFO is not configuration: skipped, without blocking. */
+        snprintf(p, sizeof p, "%s/etc/nfs.conf.d/z.conf", dir);
+        assert_int_equal(mkfifo(p, 0644), 0);
+
+        assert_int_equal(nfs_conf_load(dir, &c), 0);
+        snprintf(conf, sizeof conf, "%s/etc/nfs.conf", dir);
+        assert_int_equal(c.pins[NFS_CONF_MOUNTD_PORT].port, 892);
+        assert_string_equal(c.pins[NFS_CONF_MOUNTD_PORT].source, conf);
+        assert_string_equal(c.pins[NFS_CONF_MOUNTD_PORT].id, "/etc/nfs.conf");
+        assert_int_equal(c.pins[NFS_CONF_MOUNTD_PORT].line, 5);
+        assert_int_equal(c.pins[NFS_CONF_STATD_PORT].port, 663);
+        assert_string_equal(c.pins[NFS_CONF_STATD_PORT].id, "/etc/nfs.conf.d/x.conf");
+        assert_int_equal(c.pins[NFS_CONF_STATD_PORT].line, 2);
+        assert_int_equal(c.pins[NFS_CONF_STATD_OUTGOING_PORT].port, 2020);
+        assert_int_equal(c.pins[NFS_CONF_STATD_OUTGOING_PORT].line, 8);
+        assert_int_equal(c.pins[NFS_CONF_LOCKD_PORT].port, 4001);
+        assert_string_equal(c.pins[NFS_CONF_LOCKD_PORT].id, "/etc/extra.conf");
+        assert_int_equal(c.pins[NFS_CONF_LOCKD_UDP_PORT].port, 0);
+        nfs_conf_done(&c);
+
+        /* The host model: the administrator's ports, nfswg's for the rest (LockdPort= gives lockd's
+         * UDP port, which nfs.conf leaves alone here). A bridge that agrees is fine. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nStatdPort=663\n");
+        Host *h = NULL;
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), 0);
+        assert_int_equal(h->nfs.mountd_port, 892);
+        assert_int_equal(h->nfs.statd_port, 663);
+        assert_int_equal(h->nfs.statd_outgoing_port, 2020);
+        assert_int_equal(h->nfs.lockd_port, 4001);
+        assert_int_equal(h->nfs.lockd_udp_port, DEFAULT_LOCKD_PORT);
+        host_free(h);
+        h = NULL;
+
+        /* LockdPort= sets both of lockd's ports: it disagrees with [lockd] port. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nStatdPort=663\nLockdPort=4045\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        host_free(h);
+        h = NULL;
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf:7: LockdPort=4045 conflicts with [lockd] port=4001 in %s/etc/extra.conf:2",
+                 dir, dir);
+        if (!log_captured(p))
+                fprintf(stderr, "expected '%s' in:\n%s", p, captured_log);
+        assert_true(log_captured(p));
+        assert_false(log_captured("udp-port")); /* not pinned: no conflict there */
+
+        /* A bridge key that disagrees: an error at that key, naming the nfs.conf file. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nMountdPort=20048\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf:6: MountdPort=20048 conflicts with [mountd] port=892 in %s:5", dir,
+                 conf);
+        if (!log_captured(p))
+                fprintf(stderr, "expected '%s' in:\n%s", p, captured_log);
+        assert_true(log_captured(p));
+        host_free(h);
+        h = NULL;
+
+        /* A pin on a port nfswg gives another daemon (StatdPort= default 32765): two daemons would
+         * fight over it, an error for the bridge that serves NFS. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n");
+        PUT("nfs.conf", "[mountd]\nport = 32765\n");
+        PUT("nfs.conf.d/x.conf", "\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_true(log_captured("br.conf:1: [mountd] port=32765 in "));
+        assert_true(log_captured("is also StatdPort=; set StatdPort= to another port in [NFS]"));
+        host_free(h);
+
+        snprintf(p, sizeof p, "rm -rf '%s'", dir);
+        assert_int_equal(system(p), 0);
+#undef PUT
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_packaged_default),  cmocka_unit_test(test_every_bridge_key),
@@ -395,7 +522,7 @@ int main(void) {
                 cmocka_unit_test(test_nfs_rejections),    cmocka_unit_test(test_peer_rejections),
                 cmocka_unit_test(test_export_rejections), cmocka_unit_test(test_mode_rejections),
                 cmocka_unit_test(test_injection_refused), cmocka_unit_test(test_dropins_merge),
-                cmocka_unit_test(test_host_checks),
+                cmocka_unit_test(test_host_checks),       cmocka_unit_test(test_nfs_conf_pins),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1096,6 +1096,10 @@ static void test_last_good_copy(void **state) {
         assert_int_not_equal(access(path, F_OK), 0);
 
         char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+}
+
 /* ---- system files: the nfs-utils environment file goes with the exports fragment ---- */
 
 static void test_system_files_nfs_utils_env(void **state) {

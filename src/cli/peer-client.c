@@ -70,7 +70,7 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
         r = server_public_key_read(ctx, b->private_key_file, key);
         if (r < 0) {
                 log_warning("Warning: cannot read the bridge's key %s%s (%s); the config has a placeholder for its public key.",
-                            ctx->root, b->private_key_file, strerror(-r));
+                            ctx->root, b->private_key_file, read_file_strerror(r));
                 snprintf(server_b64, sizeof server_b64, "REPLACE-WITH-THE-PUBLIC-KEY-OF-%s", b->name);
         } else
                 wg_key_to_base64(server_b64, key);

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/state-files.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -66,7 +67,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 case ARG_MODE:
                         if (parse_mode(optarg, &a->mode) < 0)
                                 return cli_usage_error("init: --mode must be embedded, nas, relay or client, not '%s'.",
-                                                       optarg);
+                                                       EXCERPT(optarg));
                         break;
                 case ARG_ADDRESS:
                         if (strv_extend(&a->addresses, optarg) < 0)
@@ -74,7 +75,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         break;
                 case ARG_PORT:
                         if (parse_port(optarg, &a->port) < 0)
-                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", optarg);
+                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", EXCERPT(optarg));
                         break;
                 case ARG_ENDPOINT:
                         a->endpoint = optarg;

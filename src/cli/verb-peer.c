@@ -12,6 +12,7 @@
 #include "cli/peer-dropin.h"
 #include "cli/state-files.h"
 #include "cli/unit-bus.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -98,7 +99,7 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                         break;
                 case ARG_KEEPALIVE:
                         if (parse_unsigned(optarg, 0, 65535, &a->keepalive) < 0)
-                                return cli_usage_error("peer add: --keepalive must be 0-65535 seconds, not '%s'.", optarg);
+                                return cli_usage_error("peer add: --keepalive must be 0-65535 seconds, not '%s'.", EXCERPT(optarg));
                         break;
                 case ARG_PSK:
                         a->psk = true;
@@ -183,7 +184,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
                 if (!p)
                         return log_oom();
                 if (ip_prefix_parse(*s, true, p) < 0)
-                        return log_error_errno(EINVAL, "--address %s is not an address (10.8.0.7, fd00::7 or ADDR/LEN).", *s);
+                        return log_error_errno(EINVAL, "--address %s is not an address (10.8.0.7, fd00::7 or ADDR/LEN).", EXCERPT(*s));
         }
         if (n_addrs == 0) {
                 static const int families[] = { AF_INET, AF_INET6 };

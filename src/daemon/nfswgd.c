@@ -13,6 +13,7 @@
 #include "daemon/manager.h"
 #include "daemon/userspace.h"
 #include "wg/wg.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 
@@ -104,7 +105,7 @@ static int parse_argv(int argc, char *argv[], Manager *m) {
         }
         m->name = argv[optind];
         if (!name_is_valid(m->name)) {
-                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", m->name);
+                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", EXCERPT(m->name));
                 return -EINVAL;
         }
         return 1;

@@ -233,6 +233,12 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         r = peer_request_check(b, &req);
         if (r < 0)
                 return r;
+        WgKey own;
+        if (a.public_key && server_public_key_read(&ctx, b->private_key_file, own) >= 0 &&
+            memcmp(own, req.public_key, WG_KEY_LEN) == 0)
+                return log_error_errno(EINVAL, "--public-key is the public key of bridge '%s' itself (of %s%s); the peer needs a "
+                                       "key pair of its own (leave --public-key out and one is made).",
+                                       a.bridge, ctx.root, b->private_key_file);
 
         _cleanup_free_ char *dropin_name = peer_dropin_filename(a.peer), *dropin_dir = NULL, *dropin = NULL;
         if (!dropin_name || asprintf(&dropin_dir, "%s%s/%s.conf.d", ctx.root, CLI_CONFIG_DIR, a.bridge) < 0 ||

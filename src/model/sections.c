@@ -243,6 +243,8 @@ static int peer_name(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int peer_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
+        p->public_key_source = ctx->file;
+        p->public_key_line = e->line;
         return set_key(ctx, p->public_key, &p->public_key_set, e);
 }
 
@@ -337,6 +339,8 @@ static int forward_nas_ports(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int server_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Server *s = t;
+        s->public_key_source = ctx->file;
+        s->public_key_line = e->line;
         return set_key(ctx, s->public_key, &s->set, e);
 }
 

@@ -4,12 +4,14 @@
 #include <grp.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include "shared/fileio.h"
 #include "shared/macro.h"
 
-int read_full_file(const char *path, char **ret, size_t *ret_size) {
+/* read_full_file() with the limit max. */
+static int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         struct stat st;
 
         /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. What was opened is checked
@@ -27,21 +29,21 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                 return -EISDIR;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        if (st.st_size > READ_FILE_MAX)
+        if ((uint64_t) st.st_size > max)
                 return -EFBIG;
 
         /* st_size is a hint only (files in /proc say 0, a file may grow while it is read): the
          * limit is counted on what read(2) returns. The buffer never grows past the limit, one byte
          * to notice a longer file and the NUL. */
-        size_t allocated = MIN((size_t) st.st_size + 2, (size_t) READ_FILE_MAX + 2);
-        allocated = MAX(allocated, (size_t) 4096);
+        size_t allocated = MIN((size_t) st.st_size + 2, max + 2);
+        allocated = MAX(allocated, MIN((size_t) 4096, max + 2));
         _cleanup_free_ char *buf = malloc(allocated);
         if (!buf)
                 return -ENOMEM;
         size_t n = 0;
         for (;;) {
                 if (allocated - n < 2) {
-                        size_t want = MIN(allocated * 2, (size_t) READ_FILE_MAX + 2);
+                        size_t want = MIN(allocated * 2, max + 2);
                         char *b = realloc(buf, want);
                         if (!b)
                                 return -ENOMEM;
@@ -57,7 +59,7 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                 if (k == 0)
                         break;
                 n += (size_t) k;
-                if (n > READ_FILE_MAX)
+                if (n > max)
                         return -EFBIG;
         }
         buf[n] = '\0';
@@ -65,6 +67,10 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
         if (ret_size)
                 *ret_size = n;
         return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        return read_regular_file(path, READ_FILE_MAX, ret, ret_size);
 }
 
 const char *read_file_strerror(int error) {
@@ -94,7 +100,8 @@ static bool file_matches(const char *path, const void *data, size_t size, mode_t
                 return false;
         _cleanup_free_ char *old = NULL;
         size_t n;
-        if (read_full_file(path, &old, &n) < 0)
+        /* What we write may be larger than what we read as configuration (a netdev of many peers). */
+        if (read_regular_file(path, size, &old, &n) < 0)
                 return false;
         return n == size && memcmp(old, data, size) == 0;
 }

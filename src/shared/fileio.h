@@ -4,17 +4,17 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* The most read_full_file() reads of one file: a configuration file, a drop-in or a key file is
- * far smaller; /dev/zero behind a symlink, or a file that keeps growing, stops here. */
-#define READ_FILE_MAX (1024 * 1024)
-#define READ_FILE_MAX_TEXT "1 MiB"
+/* The most read_full_file() reads of one file. A drop-in holding 10 000 peers is 1.6 MB; a file that
+ * keeps growing (a log linked by mistake) stops here, and memory with it. */
+#define READ_FILE_MAX (4 * 1024 * 1024)
+#define READ_FILE_MAX_TEXT "4 MiB"
 
 /* Reads a whole regular file (symlinks followed) into a NUL-terminated buffer, without ever
  * blocking: -EISDIR for a directory, -EBADFD for a FIFO, a device or a socket (found before the
  * first read, never waited on), -EFBIG beyond READ_FILE_MAX (counted while reading, so memory stays
  * bounded even when the file grows). read_file_strerror() says these in words. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
-/* "not a regular file ...", "larger than 1 MiB ...", or strerror(3): for "PATH: cannot read: %s". */
+/* "not a regular file ...", "larger than 4 MiB ...", or strerror(3): for "PATH: cannot read: %s". */
 const char *read_file_strerror(int error);
 
 /* Writes content to path atomically: an unnamed file in the same directory (O_TMPFILE), fchmod/fchown,

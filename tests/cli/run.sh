@@ -333,9 +333,9 @@ mkdir "$DD/dir.conf"
 refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
 expect_err "dir.conf: cannot read: a directory"
 rmdir "$DD/dir.conf"
-head -c 1100000 /dev/zero | tr '\0' '#' >"$DD/big.conf"
+head -c 4200000 /dev/zero | tr '\0' '#' >"$DD/big.conf"
 refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
-expect_err "big.conf: cannot read: larger than 1 MiB"
+expect_err "big.conf: cannot read: larger than 4 MiB"
 rm "$DD/big.conf"
 # a drop-in symlinked to a regular file keeps working
 mv "$DD/peer-laptop.conf" "$RD/laptop.peer"

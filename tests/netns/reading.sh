@@ -137,10 +137,10 @@ check "reload with a directory drop-in: the message says so" \
         grep -q "reload refused.*t.conf.d/dir.conf: cannot read: a directory" "$T/daemon.log"
 rmdir "$D/dir.conf"
 
-head -c 1100000 /dev/zero | tr '\0' '#' >"$D/big.conf"
-check "reload with a 1.1 MB drop-in: refused" hup_answered 5
-check "reload with a 1.1 MB drop-in: the message gives the limit" \
-        grep -q "reload refused.*t.conf.d/big.conf: cannot read: larger than 1 MiB" "$T/daemon.log"
+head -c 4200000 /dev/zero | tr '\0' '#' >"$D/big.conf"
+check "reload with a 4.2 MB drop-in: refused" hup_answered 5
+check "reload with a 4.2 MB drop-in: the message gives the limit" \
+        grep -q "reload refused.*t.conf.d/big.conf: cannot read: larger than 4 MiB" "$T/daemon.log"
 rm "$D/big.conf"
 
 # the bridge's own key (created at the first start) as a peer's

@@ -318,12 +318,20 @@ static void test_read_only_regular_files(void **state) {
         snprintf(path, sizeof path, "%s/big.conf", dir);
         assert_true(write_file_atomic(path, big, 0644, (uid_t) -1, (gid_t) -1) >= 0);
         assert_int_equal(read_full_file(path, &text, &n), -EFBIG);
-        assert_non_null(strstr(read_file_strerror(-EFBIG), "1 MiB"));
+        assert_non_null(strstr(read_file_strerror(-EFBIG), "4 MiB"));
         big[READ_FILE_MAX] = '\0';
         assert_true(write_file_atomic(path, big, 0644, (uid_t) -1, (gid_t) -1) >= 0);
         assert_int_equal(read_full_file(path, &text, &n), 0);
         assert_int_equal(n, READ_FILE_MAX);
         free(text);
+        /* What we write is not held to the reading limit: a larger file written twice the same
+         * is left alone the second time. */
+        _cleanup_free_ char *bigger = malloc(READ_FILE_MAX + READ_FILE_MAX / 2 + 1);
+        assert_non_null(bigger);
+        memset(bigger, 'y', READ_FILE_MAX + READ_FILE_MAX / 2);
+        bigger[READ_FILE_MAX + READ_FILE_MAX / 2] = '\0';
+        assert_int_equal(write_file_atomic(path, bigger, 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(write_file_atomic(path, bigger, 0644, (uid_t) -1, (gid_t) -1), 0);
 
         /* A symlink to a regular file is read (administrators link their drop-ins). */
         snprintf(target, sizeof target, "%s/real", dir);

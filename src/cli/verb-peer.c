@@ -408,7 +408,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_free_ char *saved = NULL;
         r = read_full_file(dropin, &saved, NULL);
         if (r < 0)
-                return log_error_errno(r, "%s: %m", dropin);
+                return log_error_errno(r, "%s: cannot read: %s", dropin, read_file_strerror(r));
         if (unlink(dropin) < 0)
                 return log_error_errno(errno, "Failed to remove %s: %m", dropin);
 

@@ -3,6 +3,7 @@
 #include "cli/qr.h"
 #include "cli/state-files.h"
 #include "emit/emit.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -111,7 +112,7 @@ int peer_print_qr(const char *text, const char *png_path) {
         if (png_path) {
                 r = qr_write_png(&q, png_path);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to write %s: %m", png_path);
+                        return log_error_errno(r, "Failed to write %s: %m", ESCAPE_PATH(png_path));
                 return 0;
         }
         _cleanup_free_ char *s = qr_format_utf8(&q, isatty(STDOUT_FILENO));

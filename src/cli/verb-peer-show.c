@@ -183,7 +183,7 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
         }
         r = peer_print_qr(text, png ? a.pos[2] : NULL);
         if (r >= 0 && png)
-                fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", a.pos[2]);
+                fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", ESCAPE_PATH(a.pos[2]));
         return r;
 }
 

@@ -56,8 +56,20 @@ bool text_needs_escaping(const char *s) {
         return false;
 }
 
-const char *escape_path(char buf[static EXCERPT_SIZE], const char *s) {
-        return text_needs_escaping(s) ? escape_excerpt(buf, s) : strempty(s);
+const char *escape_path(char buf[static ESCAPE_PATH_SIZE], const char *s) {
+        if (!text_needs_escaping(s))
+                return strempty(s);
+        const char *slash = strrchr(s, '/');
+        size_t dir = slash ? (size_t) (slash - s) + 1 : 0;
+        if (dir > 0 && dir < PATH_MAX) {
+                memcpy(buf, s, dir);
+                buf[dir] = '\0';
+                if (!text_needs_escaping(buf)) {
+                        escape_excerpt(buf + dir, slash + 1);
+                        return buf;
+                }
+        }
+        return escape_excerpt(buf, s);
 }
 
 char *escape_excerpt(char buf[static EXCERPT_SIZE], const char *s) {

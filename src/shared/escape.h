@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,6 +25,8 @@ char *escape_excerpt(char buf[static EXCERPT_SIZE], const char *s);
 bool text_needs_escaping(const char *s);
 
 /* A path for a message: as it is when it is all printable text (a path may be longer than an
- * excerpt), else its escaped excerpt. */
-const char *escape_path(char buf[static EXCERPT_SIZE], const char *s);
-#define ESCAPE_PATH(s) escape_path((char[EXCERPT_SIZE]) {}, (s))
+ * excerpt); else its directory as it is when that is printable, and the escaped excerpt of the
+ * file name (or of the whole path). */
+#define ESCAPE_PATH_SIZE (PATH_MAX + EXCERPT_SIZE)
+const char *escape_path(char buf[static ESCAPE_PATH_SIZE], const char *s);
+#define ESCAPE_PATH(s) escape_path((char[ESCAPE_PATH_SIZE]) {}, (s))

@@ -265,6 +265,12 @@ static void test_escape_excerpt(void **state) {
         line[200] = '\0';
         assert_string_equal(ESCAPE_PATH(line), line);
         assert_string_equal(ESCAPE_PATH("/etc/nfswg/\x1b[31m.conf"), "/etc/nfswg/\\x1b[31m.conf");
+        /* A long directory stays whole; the file name is what gets escaped. */
+        snprintf(line + 200, sizeof line - 200, "/x\x1b.conf");
+        char want[300];
+        snprintf(want, sizeof want, "%.200s/x\\x1b.conf", line);
+        assert_string_equal(ESCAPE_PATH(line), want);
+        assert_string_equal(ESCAPE_PATH("/tmp/\x1b/x.conf"), "/tmp/\\x1b/x.conf");
 }
 
 static double now_seconds(void) {

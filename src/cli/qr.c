@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#include <fcntl.h>
-#include <libgen.h>
 #include <png.h>
 #include <qrencode.h>
-#include <sys/stat.h>
 
 #include "cli/qr.h"
 #include "shared/fileio.h"

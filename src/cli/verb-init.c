@@ -264,6 +264,10 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         r = server_key_ensure(&ctx, b->private_key_file, pub, &created);
         if (r < 0)
                 return r;
+        /* An existing key (kept) may be the one --server-key names. */
+        r = bridge_check_own_key(b, pub);
+        if (r < 0)
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
 
         r = write_file_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
         if (r == -EEXIST)

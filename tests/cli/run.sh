@@ -369,6 +369,12 @@ refused 1 "$RD" "$NFSWG" --root "$RD" check bridge
 expect_err "mirror.conf:4: \[Peer\] mirror: PublicKey= is this bridge's own public key"
 rm "$DD/mirror.conf"
 run 0 "$NFSWG" --root "$RD" check bridge
+# a client whose [Server] key would be its own (an existing key is kept by init)
+mkdir -p "$RD/var/lib/nfswg/home"
+cp "$RD/var/lib/nfswg/bridge/private.key" "$RD/var/lib/nfswg/home/private.key"
+refused 1 "$RD" "$NFSWG" --root "$RD" init home --mode client --server-key "$server_pub" \
+        --endpoint vpn.example.com:51820 --address 10.20.0.9/24
+expect_err "home.conf:[0-9]*: \[Server\] PublicKey= is this host's own public key"
 
 # ---------------------------------------------------------------------------------------------
 echo "# peer list / config / mount-hint / status"

@@ -499,6 +499,11 @@ static int bridge_load_files(const char *name, const char *main_path, const char
 
         struct dirent **entries = NULL;
         int n_entries = dropin_dir ? scandir(dropin_dir, &entries, NULL, alphasort) : 0;
+        if (n_entries < 0 && errno != ENOENT) {
+                /* Unreadable drop-ins would silently take their peers away. */
+                log_error_errno(errno, "%s: cannot read directory: %m", ESCAPE_PATH(dropin_dir));
+                ctx.errors++;
+        }
         _cleanup_strv_free_ char **paths = calloc((size_t) MAX(n_entries, 0) + 2, sizeof(char *));
         size_t n_paths = 0;
         if (paths && !(paths[n_paths++] = strdup(main_path)))

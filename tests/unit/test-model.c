@@ -433,6 +433,19 @@ static void test_dropins_only_regular_files(void **state) {
                 assert_int_equal(streq(bad[i].kind, "dir") ? rmdir(p) : unlink(p), 0);
         }
 
+        /* A drop-in directory that cannot be listed is an error, not a bridge without its peers. */
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nAddress=10.9.0.1/24\nListenPort=51821\n", 0644, (uid_t) -1,
+                                      (gid_t) -1) >= 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf.d", dir);
+        assert_true(write_file_atomic(p, "[Peer]\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        log_capture_start();
+        assert_int_equal(bridge_load(dir, "solo", &b), -EINVAL);
+        assert_true(log_captured("/etc/nfswg/solo.conf.d: cannot read directory: Not a directory"));
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf", dir);
+        assert_int_equal(unlink(p), 0);
+
         /* The same for a bridge's main file found by host_load() (the generator's and the daemon's way). */
         snprintf(p, sizeof p, "%s/etc/nfswg/fifo.conf", dir);
         assert_int_equal(mkfifo(p, 0644), 0);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "cli/cli.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 
@@ -86,7 +87,7 @@ char *cli_root_path(const CliContext *ctx, const char *path) {
 int cli_check_name(const char *what, const char *name) {
         if (!name_is_valid(name))
                 return log_error_errno(EINVAL, "Invalid %s name '%s': it must match [a-z0-9][a-z0-9-]{0,31}.",
-                                       what, name);
+                                       what, EXCERPT(name));
         return 0;
 }
 
@@ -144,7 +145,7 @@ int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         }
         const Verb *v = find_verb(peer_verbs, ELEMENTSOF(peer_verbs), argv[1]);
         if (!v)
-                return cli_usage_error("peer: unknown subcommand '%s'.", argv[1]);
+                return cli_usage_error("peer: unknown subcommand '%s'.", EXCERPT(argv[1]));
         return v->fn(argc - 1, argv + 1, ctx);
 }
 
@@ -181,7 +182,7 @@ static int run(int argc, char *argv[]) {
 
         const Verb *v = find_verb(verbs, ELEMENTSOF(verbs), argv[optind]);
         if (!v)
-                return cli_usage_error("unknown command '%s'.", argv[optind]);
+                return cli_usage_error("unknown command '%s'.", EXCERPT(argv[optind]));
         return v->fn(argc - optind, argv + optind, &ctx);
 }
 

@@ -3,6 +3,7 @@
 #include "cli/qr.h"
 #include "cli/state-files.h"
 #include "emit/emit.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -70,7 +71,7 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
         r = server_public_key_read(ctx, b->private_key_file, key);
         if (r < 0) {
                 log_warning("Warning: cannot read the bridge's key %s%s (%s); the config has a placeholder for its public key.",
-                            ctx->root, b->private_key_file, strerror(-r));
+                            ctx->root, b->private_key_file, read_file_strerror(r));
                 snprintf(server_b64, sizeof server_b64, "REPLACE-WITH-THE-PUBLIC-KEY-OF-%s", b->name);
         } else
                 wg_key_to_base64(server_b64, key);
@@ -111,7 +112,7 @@ int peer_print_qr(const char *text, const char *png_path) {
         if (png_path) {
                 r = qr_write_png(&q, png_path);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to write %s: %m", png_path);
+                        return log_error_errno(r, "Failed to write %s: %m", ESCAPE_PATH(png_path));
                 return 0;
         }
         _cleanup_free_ char *s = qr_format_utf8(&q, isatty(STDOUT_FILENO));

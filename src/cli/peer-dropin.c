@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli/peer-address.h"
 #include "cli/peer-dropin.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 #include "shared/strbuf.h"
@@ -11,7 +12,7 @@ int peer_request_check(const Bridge *b, const PeerRequest *req) {
 
         if (!name_is_valid(req->name))
                 return log_error_errno(EINVAL, "Invalid peer name '%s': it must match [a-z0-9][a-z0-9-]{0,31}.",
-                                       req->name);
+                                       EXCERPT(req->name));
         if (wg_key_is_zero(req->public_key))
                 return log_error_errno(EINVAL, "Peer '%s': the public key is all zeros.", req->name);
         if (req->n_addresses == 0)

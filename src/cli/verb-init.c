@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/state-files.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -71,7 +72,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 case ARG_MODE:
                         if (parse_mode(optarg, &a->mode) < 0)
                                 return cli_usage_error("init: --mode must be embedded, nas, relay or client, not '%s'.",
-                                                       optarg);
+                                                       EXCERPT(optarg));
                         break;
                 case ARG_ADDRESS:
                         if (strv_extend(&a->addresses, optarg) < 0)
@@ -79,7 +80,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         break;
                 case ARG_PORT:
                         if (parse_port(optarg, &a->port) < 0)
-                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", optarg);
+                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", EXCERPT(optarg));
                         break;
                 case ARG_ENDPOINT:
                         a->endpoint = optarg;
@@ -334,6 +335,10 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         r = server_key_ensure(&ctx, b->private_key_file, pub, &created);
         if (r < 0)
                 return r;
+        /* An existing key (kept) may be the one --server-key names. */
+        r = bridge_check_own_key(b, pub);
+        if (r < 0)
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
 
         r = write_file_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
         if (r == -EEXIST)

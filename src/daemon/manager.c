@@ -61,9 +61,11 @@ int manager_load_config(const char *root, const char *name, bool log_now, Host *
         /* Collect what the loader says, to tell this bridge's problems from other bridges'. */
         log_set_sink(capture_sink, &c);
         r = host_load(root, &h);
+        const Bridge *b = h ? host_find_bridge(h, name) : NULL;
+        if (b && bridge_check_own_key_file(root, b) < 0)
+                b = NULL;
         log_set_sink(NULL, NULL);
 
-        const Bridge *b = h ? host_find_bridge(h, name) : NULL;
         bool ours_broken = !b;
         for (size_t i = 0; i < c.n_levels; i++)
                 if (message_names_bridge(c.lines[i], main_file) && c.levels[i] <= LOG_ERR)

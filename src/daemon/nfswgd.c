@@ -18,6 +18,7 @@
 #include "daemon/manager.h"
 #include "daemon/userspace.h"
 #include "wg/wg.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 #include "shared/strbuf.h"
@@ -113,7 +114,7 @@ static int parse_argv(int argc, char *argv[], Manager *m) {
         }
         m->name = argv[optind];
         if (!name_is_valid(m->name)) {
-                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", m->name);
+                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", EXCERPT(m->name));
                 return -EINVAL;
         }
         return 1;

@@ -89,6 +89,8 @@ typedef struct Peer {
         unsigned line;
         const char *address_source; /* where Address= was last set */
         unsigned address_line;
+        const char *public_key_source; /* where PublicKey= was last set */
+        unsigned public_key_line;
 } Peer;
 
 typedef struct Export {
@@ -125,6 +127,8 @@ typedef struct Server {
         size_t n_allowed_ips;
         unsigned persistent_keepalive;
         char *preshared_key_file;
+        const char *public_key_source; /* where PublicKey= was last set */
+        unsigned public_key_line;
 } Server;
 
 typedef struct Mount {
@@ -229,6 +233,14 @@ static inline void bridge_freep(Bridge **b) {
 }
 
 const Peer *bridge_find_peer(const Bridge *b, const char *name);
+/* A bridge's own public key (of its PrivateKeyFile=) given as a [Peer] PublicKey=, or in client mode
+ * as the [Server] PublicKey=, would be a tunnel to itself: each is logged at that key's FILE:LINE,
+ * and -EINVAL returned; 0 when there is none. */
+int bridge_check_own_key(const Bridge *b, const WgKey own_public);
+/* The same with the key read from ROOT + PrivateKeyFile=. A key file that is missing (a first start
+ * creates it) or unreadable (check run by a user) is no error here: 0. The model reads no key
+ * while loading (the generator never needs one); the daemon and `nfswg check` call this. */
+int bridge_check_own_key_file(const char *root, const Bridge *b);
 /* Whether export e is open to peer p. */
 bool export_allows_peer(const Export *e, const Peer *p);
 /* The default PrivateKeyFile= for NAME: /var/lib/nfswg/NAME/private.key */

@@ -215,8 +215,8 @@ int host_load(const char *root, Host **ret) {
         for (int i = 0; i < n; i++) {
                 const char *d = entries[i]->d_name;
                 size_t l = strlen(d);
-                if (r >= 0 && d[0] != '.' && l > 5 && streq(d + l - 5, ".conf") &&
-                    (entries[i]->d_type == DT_REG || entries[i]->d_type == DT_LNK || entries[i]->d_type == DT_UNKNOWN)) {
+                /* Whatever the entry is: reading it says why a FIFO or a directory is no bridge. */
+                if (r >= 0 && d[0] != '.' && l > 5 && streq(d + l - 5, ".conf")) {
                         _cleanup_free_ char *name = strndup(d, l - 5);
                         Bridge *b = NULL;
                         if (!name) {

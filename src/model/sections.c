@@ -9,6 +9,7 @@
 #include "shared/key.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
+#include "shared/escape.h"
 
 typedef enum SectionKind {
         SECTION_BRIDGE,
@@ -49,7 +50,7 @@ static int bridge_mode(LoadContext *ctx, void *t, const ConfEntry *e) {
                 b->mode = BRIDGE_MODE_EMBEDDED;
                 return 0;
         }
-        conf_error(ctx, e->line, "Mode= must be one of embedded, nas, relay, client; not '%s'.", e->value);
+        conf_error(ctx, e->line, "Mode= must be one of embedded, nas, relay, client; not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -60,7 +61,7 @@ static int bridge_backend(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "userspace"))
                 b->backend = BACKEND_USERSPACE;
         else
-                conf_error(ctx, e->line, "Backend= must be kernel or userspace, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Backend= must be kernel or userspace, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -121,7 +122,7 @@ static int bridge_nfs_version_item(LoadContext *ctx, void *t, const ConfEntry *e
         else if (streq(item, "4.2"))
                 b->nfs_versions |= NFS_V4_2;
         else
-                conf_error(ctx, e->line, "NFSVersions= '%s' is not one of 3, 4, 4.0, 4.1, 4.2.", item);
+                conf_error(ctx, e->line, "NFSVersions= '%s' is not one of 3, 4, 4.0, 4.1, 4.2.", EXCERPT(item));
         return 0;
 }
 
@@ -137,7 +138,7 @@ static int bridge_dns_item(LoadContext *ctx, void *t, const ConfEntry *e, const 
         int family;
         InAddrUnion a;
         if (ip_address_parse(item, &family, &a) < 0)
-                return conf_error(ctx, e->line, "DNS= '%s' is not an IPv4 or IPv6 address.", item), 0;
+                return conf_error(ctx, e->line, "DNS= '%s' is not an IPv4 or IPv6 address.", EXCERPT(item)), 0;
         return strv_extend(&b->dns, item);
 }
 
@@ -218,7 +219,7 @@ static int export_peer_item(LoadContext *ctx, void *t, const ConfEntry *e, const
         }
         if (!name_is_valid(item))
                 return conf_error(ctx, e->line, "Peers= '%s' is not a peer name ([a-z0-9][a-z0-9-]{0,31}) or *.",
-                                  item),
+                                  EXCERPT(item)),
                        0;
         if (strv_contains(x->peers, item))
                 return 0;
@@ -249,7 +250,7 @@ static int export_squash(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "none"))
                 x->squash = SQUASH_NONE;
         else
-                conf_error(ctx, e->line, "Squash= must be root, all or none, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Squash= must be root, all or none, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -273,6 +274,8 @@ static int peer_name(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int peer_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
+        p->public_key_source = ctx->file;
+        p->public_key_line = e->line;
         return set_key(ctx, p->public_key, &p->public_key_set, e);
 }
 
@@ -312,7 +315,7 @@ static int forward_to(LoadContext *ctx, void *t, const ConfEntry *e) {
                 return 0;
         if (e->value[0] == '@') {
                 if (!name_is_valid(e->value + 1))
-                        return conf_error(ctx, e->line, "To= '%s' does not name a bridge (@NAME).", e->value), 0;
+                        return conf_error(ctx, e->line, "To= '%s' does not name a bridge (@NAME).", EXCERPT(e->value)), 0;
                 f->to_bridge = strdup(e->value + 1);
                 return f->to_bridge ? 0 : -ENOMEM;
         }
@@ -336,7 +339,7 @@ static int forward_ports(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "all"))
                 f->ports = FORWARD_PORTS_ALL;
         else
-                conf_error(ctx, e->line, "Ports= must be nfs or all, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Ports= must be nfs or all, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -344,7 +347,7 @@ static int forward_nas_port_item(LoadContext *ctx, void *t, const ConfEntry *e, 
         Forward *f = t;
         uint16_t port;
         if (parse_port(item, &port) < 0)
-                return conf_error(ctx, e->line, "NASPorts= '%s' is not a port number between 1 and 65535.", item), 0;
+                return conf_error(ctx, e->line, "NASPorts= '%s' is not a port number between 1 and 65535.", EXCERPT(item)), 0;
         uint16_t *slot = ARRAY_PUSH(f->nas_ports, f->n_nas_ports);
         if (!slot)
                 return -ENOMEM;
@@ -367,6 +370,8 @@ static int forward_nas_ports(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int server_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Server *s = t;
+        s->public_key_source = ctx->file;
+        s->public_key_line = e->line;
         return set_key(ctx, s->public_key, &s->set, e);
 }
 
@@ -405,13 +410,13 @@ static int mount_what(LoadContext *ctx, void *t, const ConfEntry *e) {
         if (v[0] == '[') {
                 const char *close = strchr(v, ']');
                 if (!close || close[1] != ':')
-                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", v), 0;
+                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", EXCERPT(v)), 0;
                 host = strndup(v + 1, (size_t) (close - v - 1));
                 sep = close + 1;
         } else {
                 sep = strchr(v, ':');
                 if (!sep)
-                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", v), 0;
+                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", EXCERPT(v)), 0;
                 host = strndup(v, (size_t) (sep - v));
         }
         if (!host)
@@ -419,13 +424,13 @@ static int mount_what(LoadContext *ctx, void *t, const ConfEntry *e) {
         int family;
         InAddrUnion a;
         if (ip_address_parse(host, &family, &a) < 0 && !hostname_is_valid(host))
-                return conf_error(ctx, e->line, "What= server '%s' is not a host name or address.", host), 0;
+                return conf_error(ctx, e->line, "What= server '%s' is not a host name or address.", EXCERPT(host)), 0;
         if (v[0] == '[' && family != AF_INET6)
-                return conf_error(ctx, e->line, "What= '%s': only IPv6 addresses go in brackets.", v), 0;
+                return conf_error(ctx, e->line, "What= '%s': only IPv6 addresses go in brackets.", EXCERPT(v)), 0;
         if (!path_is_safe(sep + 1))
                 return conf_error(ctx, e->line,
                                   "What= path '%s' must be absolute and normalised, of letters, digits and /_.+@:%%- only.",
-                                  sep + 1),
+                                  EXCERPT(sep + 1)),
                        0;
         if (!(m->what = strdup(v)) || !(m->what_path = strdup(sep + 1)))
                 return -ENOMEM;
@@ -592,7 +597,7 @@ int bridge_apply_file(LoadContext *ctx, const ConfFile *f) {
                 if (kind == _SECTION_MAX) {
                         conf_error(ctx, s->line,
                                    "unknown section [%s] (known: Bridge, NFS, Export, Peer, Forward, Server, Mount).",
-                                   s->name);
+                                   EXCERPT(s->name));
                         continue;
                 }
                 void *target = section_new_item(ctx, kind, s->line);
@@ -608,7 +613,7 @@ int bridge_apply_file(LoadContext *ctx, const ConfFile *f) {
                         const ConfEntry *e = &s->entries[j];
                         const KeyDef *d = key_lookup(kind, e->key);
                         if (!d) {
-                                conf_error(ctx, e->line, "unknown key %s= in section [%s].", e->key, s->name);
+                                conf_error(ctx, e->line, "unknown key %s= in section [%s].", EXCERPT(e->key), s->name);
                                 continue;
                         }
                         if (!d->list) {

@@ -316,6 +316,86 @@ refused 1 "$RC" "$NFSWG" --root "$RC" peer add home x
 expect_err "client mode"
 
 # ---------------------------------------------------------------------------------------------
+echo "# reading: regular files only, bounded, escaped excerpts, the bridge's own key"
+RD=$(new_root reading)
+write_bridge "$RD" bridge
+run 0 "$NFSWG" --root "$RD" peer add bridge laptop
+server_pub=$(sed -n 's/^PublicKey = //p' "$T/out")
+DD=$RD/etc/nfswg/bridge.conf.d
+# A FIFO, /dev/zero behind a symlink, a directory: refused at once with the file's name (timeout
+# turns a hang into a failure instead of a stuck test).
+mkfifo "$DD/x.conf"
+start=$SECONDS
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "x.conf: cannot read: not a regular file" "check, FIFO"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" peer add bridge tablet
+expect_err "x.conf: cannot read: not a regular file" "peer add, FIFO"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check "$RD/etc/nfswg/bridge.conf"
+expect_err "x.conf: cannot read: not a regular file" "check FILE, FIFO"
+# the generator (NFSWG_ROOT: logs to stderr) skips the bridge, promptly and saying why
+GEN=$BUILD/src/generator/nfswg-generator
+if [ -x "$GEN" ]; then
+        checks=$((checks + 1))
+        mkdir -p "$T/gen/normal" "$T/gen/early" "$T/gen/late"
+        NFSWG_ROOT=$RD timeout 10 "$GEN" "$T/gen/normal" "$T/gen/early" "$T/gen/late" >"$T/out" 2>"$T/err"
+        [ $? = 124 ] && fail "the generator hung on a FIFO drop-in"
+        expect_err "x.conf: cannot read: not a regular file" "generator, FIFO"
+        rm -rf "$T/gen"
+fi
+[ $((SECONDS - start)) -le 4 ] || fail "a FIFO drop-in took $((SECONDS - start)) s to refuse"
+rm "$DD/x.conf"
+ln -s /dev/zero "$DD/zero.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "zero.conf: cannot read: not a regular file" "/dev/zero"
+rm "$DD/zero.conf"
+mkdir "$DD/dir.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "dir.conf: cannot read: a directory"
+rmdir "$DD/dir.conf"
+head -c 4200000 /dev/zero | tr '\0' '#' >"$DD/big.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "big.conf: cannot read: larger than 4 MiB"
+rm "$DD/big.conf"
+# a drop-in symlinked to a regular file keeps working
+mv "$DD/peer-laptop.conf" "$RD/laptop.peer"
+ln -s "$RD/laptop.peer" "$DD/peer-laptop.conf"
+run 0 "$NFSWG" --root "$RD" check bridge
+# input echoed to the terminal is escaped and short
+printf '[Bridge]\nMode=\033]0;owned\007%s\n' "$(head -c 5000 /dev/zero | tr '\0' x)" >"$DD/esc.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check bridge
+expect_err "esc.conf:2: Mode= must be one of embedded, nas, relay, client; not '\\\\x1b\]0;owned\\\\x07xxxx"
+grep -q $'\033' "$T/err" && fail "an escape sequence reached stderr"
+[ "$(wc -c <"$T/err")" -lt 400 ] || fail "the message quotes the whole 5 kB line"
+rm "$DD/esc.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check $'bad\033[2Jname'
+expect_err "Invalid bridge name 'bad\\\\x1b\[2Jname'"
+refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge $'p\033]0;x\007'
+expect_err "Invalid peer name 'p\\\\x1b\]0;x\\\\x07'"
+refused 2 "$RD" "$NFSWG" --root "$RD" $'frob\033[2J'
+expect_err "unknown command 'frob\\\\x1b\[2J'"
+grep -q $'\033' "$T/err" && fail "an escape sequence reached stderr"
+if [ -x "$BUILD/src/daemon/nfswgd" ]; then
+        checks=$((checks + 1))
+        "$BUILD/src/daemon/nfswgd" --root "$RD" $'b\033[2J' >"$T/out" 2>"$T/err" && fail "nfswgd took an invalid name"
+        expect_err "'b\\\\x1b\[2J' is not a bridge name" "nfswgd"
+        grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence"
+fi
+# the bridge's own public key is no peer's key
+refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge mirror --public-key "$server_pub"
+expect_err "is the public key of bridge 'bridge' itself"
+printf '[Peer]\nName=mirror\nAddress=10.8.0.9/32\nPublicKey=%s\n' "$server_pub" >"$DD/mirror.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check bridge
+expect_err "mirror.conf:4: \[Peer\] mirror: PublicKey= is this bridge's own public key"
+rm "$DD/mirror.conf"
+run 0 "$NFSWG" --root "$RD" check bridge
+# a client whose [Server] key would be its own (an existing key is kept by init)
+mkdir -p "$RD/var/lib/nfswg/home"
+cp "$RD/var/lib/nfswg/bridge/private.key" "$RD/var/lib/nfswg/home/private.key"
+refused 1 "$RD" "$NFSWG" --root "$RD" init home --mode client --server-key "$server_pub" \
+        --endpoint vpn.example.com:51820 --address 10.20.0.9/24
+expect_err "home.conf:[0-9]*: \[Server\] PublicKey= is this host's own public key"
+
+# ---------------------------------------------------------------------------------------------
 echo "# peer list / config / mount-hint / status"
 run 0 "$NFSWG" --root "$R" peer list bridge
 expect_out "laptop"

@@ -6,7 +6,9 @@
 #include "nft/nft-internal.h"
 #include "shared/macro.h"
 
-/* The pinned side ports: mountd, statd, statd outgoing, lockd */
+/* The pinned side ports: mountd, statd, statd outgoing, lockd (TCP and UDP: nfs.conf(5) can pin
+ * [lockd] udp-port apart from port; one inet_service set serves both protocols, so a separate UDP
+ * port is also open over TCP to the same peers, where nothing listens). */
 static size_t side_ports(const Host *h, const Bridge *b, uint16_t *ret) {
         const NfsSettings *s = h ? &h->nfs : &b->nfs;
         /* a hand-made bridge without NFS settings: the documented defaults */
@@ -22,7 +24,10 @@ static size_t side_ports(const Host *h, const Bridge *b, uint16_t *ret) {
         ret[1] = s->statd_port;
         ret[2] = s->statd_outgoing_port;
         ret[3] = s->lockd_port;
-        return 4;
+        if (s->lockd_udp_port == 0 || s->lockd_udp_port == s->lockd_port)
+                return 4;
+        ret[4] = s->lockd_udp_port;
+        return 5;
 }
 
 size_t nft_nfs_ports(const Host *h, const Bridge *b, uint16_t ret[static NFT_NFS_PORTS_MAX]) {

@@ -79,8 +79,8 @@
 #define NFT_SET_NFS_PORTS "nfsports"
 #define NFT_SET_NFS_CLOSED "nfsclosed"
 
-/* At most this many NFS ports (2049, 111, mountd, statd, statd outgoing, lockd). */
-#define NFT_NFS_PORTS_MAX 6
+/* At most this many NFS ports (2049, 111, mountd, statd, statd outgoing, lockd TCP and UDP). */
+#define NFT_NFS_PORTS_MAX 7
 
 /* "nfswg_NAME" into buf; -ENAMETOOLONG when it does not fit. */
 int nft_table_name(const char *bridge_name, char *buf, size_t size);

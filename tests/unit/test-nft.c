@@ -425,6 +425,16 @@ static void test_v3_pinned_ports(void **state) {
         d = build(&h, &t.b);
         assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049 4045 20048 32765 32766\n"));
         free(d.text);
+
+        /* An administrator's [lockd] udp-port= apart from port= (nfs.conf(5)): both open to the
+         * peers and both closed to everyone else. */
+        h.nfs.lockd_udp_port = 4046;
+        n = nft_nfs_ports(&h, &t.b, ports);
+        assert_int_equal(n, 7);
+        d = build(&h, &t.b);
+        assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049 4045 4046 20048 32765 32766\n"));
+        assert_non_null(strstr(d.text, "newsetelem nfsclosed 111 2049 4045 4046 20048 32765 32766\n"));
+        free(d.text);
 }
 
 /* CloseNFSOn=: NFS (2049, 111 and every pinned port, both protocols, both families: the rule

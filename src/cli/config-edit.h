@@ -16,3 +16,8 @@ int config_lock(const CliContext *ctx, int *ret_fd);
  * private temporary root, so nothing under ROOT changes; messages name the real paths. */
 int config_validate_with(const CliContext *ctx, const char *name, const char *add_file, const char *add_text,
                          const char *skip_file, Bridge **ret);
+
+/* Reloads nfswg@NAME when it runs, so a changed config is live (the daemon changes only what
+ * differs). 0 when reloaded or not running (noted on stderr, what names the change), -errno when
+ * the reload failed. With --root the files are not the running system's: nothing to reload. */
+int reload_bridge(const CliContext *ctx, const char *name, const char *what);

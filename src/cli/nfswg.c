@@ -35,6 +35,7 @@ static void help(FILE *f) {
                 "  peer remove NAME PEER\n"
                 "  peer list NAME\n"
                 "  peer config NAME PEER [--qr | --qr=png FILE]\n"
+                "  peer disable|enable NAME PEER\n"
                 "  mount-hint NAME PEER [--os linux|macos|windows]\n"
                 "  status [NAME] [--json]\n"
                 "  check NAME|FILE\n"
@@ -132,11 +133,13 @@ static const Verb peer_verbs[] = {
         { "remove", verb_peer_remove, "Remove a peer added with 'peer add'; reload the bridge" },
         { "list", verb_peer_list, "List peers with their address, handshake and transfer" },
         { "config", verb_peer_config, "Print a peer's wg-quick config, or its QR code" },
+        { "disable", verb_peer_disable, "Take a peer's access away, keeping it configured; reload the bridge" },
+        { "enable", verb_peer_enable, "Give a disabled peer its access back; reload the bridge" },
 };
 
 int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         if (argc < 2)
-                return cli_usage_error("peer: missing subcommand (add, remove, list, config).");
+                return cli_usage_error("peer: missing subcommand (add, remove, list, config, disable, enable).");
         if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 printf("Usage: nfswg peer SUBCOMMAND ...\n\n");
                 for (size_t i = 0; i < ELEMENTSOF(peer_verbs); i++)

@@ -117,12 +117,13 @@ int peer_address_used(const Bridge *b, IpPrefix **ret, size_t *ret_n) {
                 *p = b->addresses[i];
                 p->prefixlen = (uint8_t) ip_family_bits(p->family);
         }
-        for (size_t i = 0; i < b->n_peers; i++)
-                for (size_t j = 0; j < b->peers[i].n_addresses; j++) {
+        /* A disabled or expired peer keeps its address: enabling it must not clash. */
+        for (size_t i = 0; i < bridge_n_peers_any(b); i++)
+                for (size_t j = 0; j < bridge_peer_any(b, i)->n_addresses; j++) {
                         IpPrefix *p = ARRAY_PUSH(l, n);
                         if (!p)
                                 goto oom;
-                        *p = b->peers[i].addresses[j];
+                        *p = bridge_peer_any(b, i)->addresses[j];
                 }
         *ret = l;
         *ret_n = n;
@@ -176,11 +177,12 @@ int peer_address_check(const Bridge *b, const IpPrefix *a) {
                 if (ip_prefix_overlaps(&own, a))
                         return log_error_errno(EADDRINUSE, "Address %s is the bridge's own address.", s);
         }
-        for (size_t i = 0; i < b->n_peers; i++)
-                for (size_t j = 0; j < b->peers[i].n_addresses; j++)
-                        if (ip_prefix_overlaps(&b->peers[i].addresses[j], a))
+        for (size_t i = 0; i < bridge_n_peers_any(b); i++) {
+                const Peer *q = bridge_peer_any(b, i);
+                for (size_t j = 0; j < q->n_addresses; j++)
+                        if (ip_prefix_overlaps(&q->addresses[j], a))
                                 return log_error_errno(EADDRINUSE, "Address %s is already used by peer '%s' (%s).",
-                                                       s, b->peers[i].name,
-                                                       ip_prefix_format(&b->peers[i].addresses[j], t));
+                                                       s, q->name, ip_prefix_format(&q->addresses[j], t));
+        }
         return 0;
 }

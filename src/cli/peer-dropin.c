@@ -18,8 +18,8 @@ int peer_request_check(const Bridge *b, const PeerRequest *req) {
         if (req->n_addresses == 0)
                 return log_error_errno(EINVAL, "Peer '%s' has no tunnel address.", req->name);
 
-        for (size_t i = 0; i < b->n_peers; i++) {
-                const Peer *p = &b->peers[i];
+        for (size_t i = 0; i < bridge_n_peers_any(b); i++) {
+                const Peer *p = bridge_peer_any(b, i);
                 if (streq(p->name, req->name))
                         return log_error_errno(EEXIST, "Bridge '%s' already has a peer named '%s' (%s:%u).",
                                                b->name, req->name, strempty(p->source), p->line);
@@ -71,4 +71,27 @@ char *peer_dropin_filename(const char *peer) {
         if (asprintf(&s, "peer-%s.conf", peer) < 0)
                 return NULL;
         return s;
+}
+
+char *peer_dropin_set_key(const char *text, const char *key, const char *value) {
+        StrBuf s = {};
+        size_t kl = strlen(key);
+        for (const char *line = text; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t l = nl ? (size_t) (nl - line) + 1 : strlen(line);
+                const char *k = line;
+                while (*k == ' ' || *k == '\t')
+                        k++;
+                const char *after = k + kl;
+                bool match = strncmp(k, key, kl) == 0 && (size_t) (after - line) < l;
+                if (match)
+                        while (*after == ' ' || *after == '\t')
+                                after++;
+                if (!(match && *after == '='))
+                        strbuf_appendf(&s, "%.*s%s", (int) l, line, nl ? "" : "\n");
+                line += l;
+        }
+        if (value)
+                strbuf_appendf(&s, "%s=%s\n", key, value);
+        return strbuf_finish(&s);
 }

@@ -28,3 +28,7 @@ char *peer_dropin_format(const Bridge *b, const PeerRequest *req);
 
 /* "peer-PEER.conf": the file name used for peer in NAME.conf.d/. */
 char *peer_dropin_filename(const char *peer);
+
+/* text with every Key= line of its [Peer] section dropped, then "Key=value" appended when value is
+ * not NULL (a drop-in holds one section). NULL on OOM. */
+char *peer_dropin_set_key(const char *text, const char *key, const char *value);

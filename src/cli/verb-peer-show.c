@@ -77,7 +77,7 @@ static int load_peer(const CliContext *ctx, const char *bridge, const char *peer
         r = cli_load_bridge(ctx, bridge, ret_h, ret_b);
         if (r < 0)
                 return r;
-        *ret_p = bridge_find_peer(*ret_b, peer);
+        *ret_p = bridge_find_peer_any(*ret_b, peer);
         if (!*ret_p) {
                 *ret_h = host_free(*ret_h);
                 return log_error_errno(ENOENT, "Bridge '%s' has no peer '%s' ('nfswg peer list %s' shows them).", bridge,
@@ -110,9 +110,9 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
         log_set_sink(NULL, NULL);
 
         time_t now = time(NULL);
-        printf("%-20s %-32s %-20s %s\n", "PEER", "ADDRESS", "LATEST HANDSHAKE", "TRANSFER");
-        for (size_t i = 0; i < b->n_peers; i++) {
-                const Peer *p = &b->peers[i];
+        printf("%-20s %-32s %-9s %-20s %s\n", "PEER", "ADDRESS", "STATE", "LATEST HANDSHAKE", "TRANSFER");
+        for (size_t i = 0; i < bridge_n_peers_any(b); i++) {
+                const Peer *p = bridge_peer_any(b, i);
                 const WgPeer *wp = status_device_peer(dev, p);
                 char addrs[256] = "", a1[IP_PREFIX_STRLEN], age[48] = "-", transfer[80] = "-", rx[32], tx[32];
 
@@ -130,7 +130,8 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
                         format_bytes(wp->tx_bytes, tx, sizeof tx);
                         snprintf(transfer, sizeof transfer, "%s received, %s sent", rx, tx);
                 }
-                printf("%-20s %-32s %-20s %s\n", p->name, addrs, age, transfer);
+                const char *state = p->disabled ? "disabled" : p->expired ? "expired" : "enabled";
+                printf("%-20s %-32s %-9s %-20s %s\n", p->name, addrs, state, age, transfer);
         }
         return 0;
 }

@@ -19,7 +19,7 @@
 
 /* Reloads nfswg@NAME when it runs. 0 when reloaded or not running (noted on stderr), -errno when
  * the reload failed. With --root the files are not the running system's: nothing to reload. */
-static int reload_bridge(const CliContext *ctx, const char *name, const char *what) {
+int reload_bridge(const CliContext *ctx, const char *name, const char *what) {
         _cleanup_free_ char *unit = NULL, *state = NULL;
         int r;
 
@@ -256,7 +256,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         r = config_validate_with(&ctx, a.bridge, dropin_name, text, NULL, &nb);
         if (r < 0)
                 return log_error_errno(r, "Peer '%s' was not added; nothing was written.", a.peer);
-        const Peer *np = bridge_find_peer(nb, a.peer);
+        const Peer *np = bridge_find_peer_any(nb, a.peer);
         if (!np)
                 return log_error_errno(EINVAL, "Peer '%s' did not appear in the validated config.", a.peer);
 
@@ -387,7 +387,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
         r = cli_load_bridge(&ctx, name, &h, &b);
         if (r < 0)
                 return r;
-        const Peer *p = bridge_find_peer(b, peer);
+        const Peer *p = bridge_find_peer_any(b, peer);
         if (!p)
                 return log_error_errno(ENOENT, "Bridge '%s' has no peer '%s'.", name, peer);
 

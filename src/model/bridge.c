@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "model/load-context.h"
 #include "shared/escape.h"
@@ -28,6 +29,18 @@ static void endpoints_free(Endpoint *e, size_t n) {
         free(e);
 }
 
+static void peers_free(Peer *peers, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                Peer *p = &peers[i];
+                free(p->name);
+                free(p->addresses);
+                free(p->allowed_ips);
+                free(p->preshared_key_file);
+                endpoints_free(p->endpoints, p->n_endpoints);
+        }
+        free(peers);
+}
+
 Bridge *bridge_free(Bridge *b) {
         if (!b)
                 return NULL;
@@ -46,15 +59,8 @@ Bridge *bridge_free(Bridge *b) {
                 strv_free(b->exports[i].peers);
         }
         free(b->exports);
-        for (size_t i = 0; i < b->n_peers; i++) {
-                Peer *p = &b->peers[i];
-                free(p->name);
-                free(p->addresses);
-                free(p->allowed_ips);
-                free(p->preshared_key_file);
-                endpoints_free(p->endpoints, p->n_endpoints);
-        }
-        free(b->peers);
+        peers_free(b->peers, b->n_peers);
+        peers_free(b->inactive_peers, b->n_inactive_peers);
         for (size_t i = 0; i < b->n_forwards; i++) {
                 free(b->forwards[i].to_bridge);
                 free(b->forwards[i].nas_ports);
@@ -82,6 +88,58 @@ const Peer *bridge_find_peer(const Bridge *b, const char *name) {
                 if (b->peers[i].name && streq(b->peers[i].name, name))
                         return &b->peers[i];
         return NULL;
+}
+
+const Peer *bridge_find_peer_any(const Bridge *b, const char *name) {
+        const Peer *p = bridge_find_peer(b, name);
+        for (size_t i = 0; !p && i < b->n_inactive_peers; i++)
+                if (b->inactive_peers[i].name && streq(b->inactive_peers[i].name, name))
+                        p = &b->inactive_peers[i];
+        return p;
+}
+
+int64_t bridge_now(void) {
+        const char *e = getenv("NFSWG_NOW");
+        if (e) {
+                char *end;
+                errno = 0;
+                long long v = strtoll(e, &end, 10);
+                if (errno == 0 && end != e && *end == 0 && v > 0)
+                        return v;
+        }
+        return (int64_t) time(NULL);
+}
+
+/* Moves the disabled and expired peers of a valid bridge out of b->peers, so that nothing
+ * downstream (netdev, exports, table, WireGuard, routes) can give them access by forgetting a
+ * check. Validation ran over all of them first: their names, keys and addresses stay taken. */
+static int split_inactive_peers(Bridge *b) {
+        int64_t now = bridge_now();
+        size_t n_inactive = 0;
+        for (size_t i = 0; i < b->n_peers; i++) {
+                Peer *p = &b->peers[i];
+                p->expired = p->expires > 0 && p->expires <= now;
+                if (!peer_is_active(p))
+                        n_inactive++;
+                else if (p->expires > 0 && (b->next_expiry == 0 || p->expires < b->next_expiry))
+                        b->next_expiry = p->expires;
+        }
+        if (n_inactive == 0)
+                return 0;
+        Peer *inactive = calloc(n_inactive, sizeof *inactive);
+        if (!inactive)
+                return -ENOMEM;
+        size_t k = 0, j = 0;
+        for (size_t i = 0; i < b->n_peers; i++) {
+                if (peer_is_active(&b->peers[i]))
+                        b->peers[j++] = b->peers[i];
+                else
+                        inactive[k++] = b->peers[i];
+        }
+        b->n_peers = j;
+        b->inactive_peers = inactive;
+        b->n_inactive_peers = k;
+        return 0;
 }
 
 bool export_allows_peer(const Export *e, const Peer *p) {
@@ -565,6 +623,8 @@ static int bridge_load_files(const char *name, const char *main_path, const char
         bridge_finish(&ctx);
         if (ctx.errors > 0)
                 return -EINVAL;
+        if (split_inactive_peers(b) < 0)
+                return log_oom();
         *ret = TAKE_PTR(b);
         return 0;
 }

@@ -91,7 +91,15 @@ typedef struct Peer {
         unsigned address_line;
         const char *public_key_source; /* where PublicKey= was last set */
         unsigned public_key_line;
+        bool disabled;   /* Disabled=yes: configured, but given no access */
+        int64_t expires; /* Expires=: seconds since the epoch (UTC), 0 = never */
+        bool expired;    /* expires had passed when the bridge was loaded */
 } Peer;
+
+/* Whether a peer that loaded valid is given access: neither Disabled= nor past its Expires=. */
+static inline bool peer_is_active(const Peer *p) {
+        return !p->disabled && !p->expired;
+}
 
 typedef struct Export {
         char *path;
@@ -185,8 +193,14 @@ typedef struct Bridge {
         NfsSettings nfs;
         Export *exports;
         size_t n_exports;
-        Peer *peers;
+        Peer *peers; /* the active peers: every emitter, the table and the daemon see only these */
         size_t n_peers;
+        /* Peers that stay configured but have no access (Disabled=yes, or Expires= passed at load
+         * time): validated with the others (names, keys, addresses stay reserved), emitted nowhere.
+         * The CLI lists them; bridge_peer_any() reaches both arrays. */
+        Peer *inactive_peers;
+        size_t n_inactive_peers;
+        int64_t next_expiry; /* the earliest Expires= of an active peer, 0 = none */
         Forward *forwards;
         size_t n_forwards;
         Server server;
@@ -232,7 +246,20 @@ static inline void bridge_freep(Bridge **b) {
         bridge_free(*b);
 }
 
+/* An active peer by name (NULL when there is none, or it is disabled or expired). */
 const Peer *bridge_find_peer(const Bridge *b, const char *name);
+/* Any configured peer by name, active or not. */
+const Peer *bridge_find_peer_any(const Bridge *b, const char *name);
+/* Peer i of all configured ones: the active first, then the inactive. */
+static inline size_t bridge_n_peers_any(const Bridge *b) {
+        return b->n_peers + b->n_inactive_peers;
+}
+static inline const Peer *bridge_peer_any(const Bridge *b, size_t i) {
+        return i < b->n_peers ? &b->peers[i] : &b->inactive_peers[i - b->n_peers];
+}
+/* The time the model compares Expires= with: time(2), or $NFSWG_NOW (seconds since the epoch) for
+ * tests. */
+int64_t bridge_now(void);
 /* A bridge's own public key (of its PrivateKeyFile=) given as a [Peer] PublicKey=, or in client mode
  * as the [Server] PublicKey=, would be a tunnel to itself: each is logged at that key's FILE:LINE,
  * and -EINVAL returned; 0 when there is none. */

@@ -304,6 +304,23 @@ static int peer_endpoint(LoadContext *ctx, void *t, const ConfEntry *e) {
         return set_endpoint_list(ctx, &p->endpoints, &p->n_endpoints, e);
 }
 
+static int peer_disabled(LoadContext *ctx, void *t, const ConfEntry *e) {
+        return set_bool(ctx, &((Peer *) t)->disabled, false, e);
+}
+
+static int peer_expires(LoadContext *ctx, void *t, const ConfEntry *e) {
+        Peer *p = t;
+        if (isempty(e->value)) {
+                p->expires = 0;
+                return 0;
+        }
+        /* One form only, the one `nfswg peer add --expires` writes: no time zone to guess. */
+        if (parse_utc_timestamp(e->value, &p->expires) < 0)
+                conf_error(ctx, e->line, "Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-12-31T23:59:59Z), not '%s'.",
+                           EXCERPT(e->value));
+        return 0;
+}
+
 /* ---- [Forward] ---- */
 
 static int forward_to(LoadContext *ctx, void *t, const ConfEntry *e) {
@@ -500,6 +517,8 @@ static const KeyDef key_table[] = {
         { SECTION_PEER, "PresharedKeyFile", peer_psk_file, false },
         { SECTION_PEER, "PersistentKeepalive", peer_keepalive, false },
         { SECTION_PEER, "Endpoint", peer_endpoint, true },
+        { SECTION_PEER, "Disabled", peer_disabled, false },
+        { SECTION_PEER, "Expires", peer_expires, false },
         { SECTION_FORWARD, "To", forward_to, false },
         { SECTION_FORWARD, "Masquerade", forward_masquerade, false },
         { SECTION_FORWARD, "Ports", forward_ports, false },

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <limits.h>
+#include <time.h>
 
 #include "shared/ipaddr.h"
 #include "shared/macro.h"
@@ -30,6 +31,32 @@ int parse_port(const char *s, uint16_t *ret) {
                 return r;
         *ret = (uint16_t) v;
         return 0;
+}
+
+int parse_utc_timestamp(const char *s, int64_t *ret) {
+        struct tm tm = {};
+        char again[UTC_TIMESTAMP_MAX];
+        if (strlen(s) != UTC_TIMESTAMP_MAX - 1)
+                return -EINVAL;
+        const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (!end || *end)
+                return -EINVAL;
+        time_t t = timegm(&tm);
+        if (t <= 0)
+                return -EINVAL;
+        /* timegm() normalises 02-30 into 03-02: a date that does not read back was no date. */
+        if (!streq(format_utc_timestamp(t, again), s))
+                return -EINVAL;
+        *ret = t;
+        return 0;
+}
+
+char *format_utc_timestamp(int64_t t, char buf[static UTC_TIMESTAMP_MAX]) {
+        struct tm tm;
+        time_t tt = (time_t) t;
+        if (!gmtime_r(&tt, &tm) || strftime(buf, UTC_TIMESTAMP_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+                buf[0] = 0;
+        return buf;
 }
 
 int parse_boolean(const char *s, bool *ret) {

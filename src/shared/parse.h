@@ -14,6 +14,13 @@ int parse_boolean(const char *s, bool *ret);
  * into a newly allocated string. */
 int parse_endpoint(const char *s, char **ret_host, uint16_t *ret_port);
 
+/* "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601, UTC, as Expires= stores it) into seconds since the epoch.
+ * Out-of-range fields (2026-02-30) are refused: -EINVAL. */
+int parse_utc_timestamp(const char *s, int64_t *ret);
+#define UTC_TIMESTAMP_MAX sizeof("YYYY-MM-DDTHH:MM:SSZ")
+/* The reverse; buf has UTC_TIMESTAMP_MAX bytes. */
+char *format_utc_timestamp(int64_t t, char buf[static UTC_TIMESTAMP_MAX]);
+
 bool hostname_is_valid(const char *s);
 /* An interface name the kernel accepts and that needs no quoting: 1..15 bytes of [A-Za-z0-9_.-],
  * not "." or "..". */

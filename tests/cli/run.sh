@@ -534,10 +534,11 @@ expect_completion() { # EXPECTED WORD...
 }
 expect_completion "check init mount-hint peer render status " nfswg ""
 expect_completion "--help --root --version " nfswg --
-expect_completion "add config list remove " nfswg --root "$R" peer ""
+expect_completion "add config disable enable list remove " nfswg --root "$R" peer ""
 expect_completion "bridge " nfswg --root "$R" peer list ""
 expect_completion "admin laptop site tablet " nfswg --root "$R" peer remove bridge ""
 expect_completion "tablet " nfswg --root "$R" peer config bridge t
+expect_completion "laptop " nfswg --root "$R" peer disable bridge la
 expect_completion "" nfswg --root "$R" peer add bridge ""
 expect_completion "--psk " nfswg --root "$R" peer add bridge x --ps
 expect_completion "client embedded nas relay " nfswg init x --mode ""
@@ -545,6 +546,43 @@ expect_completion "linux macos windows " nfswg --root "$R" mount-hint bridge lap
 expect_completion "laptop " nfswg --root "$R" mount-hint --os linux bridge la
 expect_completion "--help --json " nfswg status --
 expect_completion "par " nfswg --root "$RP" render ""
+
+# ---------------------------------------------------------------------------------------------
+echo "# peer disable / enable"
+RL=$(new_root lifecycle)
+write_bridge "$RL" bridge '' '[Peer]' 'Name=admin' 'PublicKey=eEf4xJbysSXH+XKko52POQZeZ5KQlTtqMGeyfBoJjy8=' 'Address=10.8.0.200/32'
+run 0 "$NFSWG" --root "$RL" peer add bridge laptop
+run 0 "$NFSWG" --root "$RL" peer add bridge phone
+LD=$RL/etc/nfswg/bridge.conf.d
+cp "$LD/peer-laptop.conf" "$T/laptop.before"
+run 0 "$NFSWG" --root "$RL" peer disable bridge laptop
+grep -q '^Disabled=yes$' "$LD/peer-laptop.conf" || fail "disable: no Disabled=yes in the drop-in"
+run 0 "$NFSWG" --root "$RL" peer list bridge
+grep -q '^laptop .* disabled ' "$T/out" || fail "peer list does not show laptop disabled"
+grep -q '^phone .* enabled ' "$T/out" || fail "peer list does not show phone enabled"
+run 0 "$NFSWG" --root "$RL" render bridge
+grep -q '10.8.0.2/32' "$RL/etc/exports.d/nfswg-bridge.exports" && fail "a disabled peer is still exported to"
+grep -q '10.8.0.3/32' "$RL/etc/exports.d/nfswg-bridge.exports" || fail "disable took another peer's export away"
+grep -q "$(sed -n 's/^PublicKey=//p' "$T/laptop.before")" "$RL"/run/systemd/network/*.netdev && fail "a disabled peer is still in the netdev"
+# its address stays taken: the next peer does not get 10.8.0.2
+run 0 "$NFSWG" --root "$RL" peer add bridge tablet
+grep -q '^Address=10.8.0.4/32$' "$LD/peer-tablet.conf" || fail "a disabled peer's address was given to another"
+refused 0 "$RL" "$NFSWG" --root "$RL" peer disable bridge laptop
+expect_err "already disabled"
+run 0 "$NFSWG" --root "$RL" peer enable bridge laptop
+cmp -s "$LD/peer-laptop.conf" "$T/laptop.before" || fail "enable did not give back the drop-in unchanged"
+refused 0 "$RL" "$NFSWG" --root "$RL" peer enable bridge laptop
+expect_err "already enabled"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer disable bridge admin
+expect_err "bridge.conf:11: peer 'admin' is defined here, not by 'nfswg peer add'"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer disable bridge ghost
+expect_err "has no peer 'ghost'"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer enable nobridge laptop
+refused 2 "$RL" "$NFSWG" --root "$RL" peer disable bridge
+refused 2 "$RL" "$NFSWG" --root "$RL" peer enable bridge laptop extra
+refused 2 "$RL" "$NFSWG" --root "$RL" peer disable bridge laptop --frob
+run 0 "$NFSWG" peer disable --help
+expect_out "Usage: nfswg peer disable NAME PEER"
 
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* nfswg peer disable / enable: a peer's access taken away and given back without forgetting it.
+ * Only the drop-in `nfswg peer add` wrote is edited (as peer remove removes only that), validated
+ * as the daemon will read it, and applied live by reloading nfswg@NAME. */
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "cli/config-edit.h"
+#include "cli/peer-dropin.h"
+#include "shared/escape.h"
+#include "shared/fileio.h"
+#include "shared/log.h"
+#include "shared/parse.h"
+
+/* A peer's drop-in, read under the config lock, ready to be replaced. */
+typedef struct PeerEdit {
+        int lock_fd;
+        Host *host;
+        const Bridge *bridge;
+        const Peer *peer;
+        char *dropin_name; /* peer-PEER.conf */
+        char *dropin;      /* ROOT/etc/nfswg/NAME.conf.d/peer-PEER.conf */
+        char *text;        /* its content */
+} PeerEdit;
+
+static void peer_edit_done(PeerEdit *e) {
+        closep(&e->lock_fd);
+        host_free(e->host);
+        free(e->dropin_name);
+        free(e->dropin);
+        free(e->text);
+}
+
+/* Parses "[--root DIR] NAME PEER [EXTRA...]" into pos (n_pos words expected). */
+static int parse_peer_args(int argc, char *argv[], CliContext *ctx, const char *prog, const char *usage,
+                           const char **pos, size_t n_pos) {
+        enum { ARG_ROOT = 0x100 };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        int c;
+
+        cli_getopt_reset(argc, argv, prog);
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT:
+                        if (cli_set_root(ctx, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'h':
+                        printf("Usage: %s %s\n", prog, usage);
+                        return CLI_PARSE_DONE;
+                default:
+                        return EXIT_USAGE;
+                }
+        if ((size_t) (argc - optind) != n_pos)
+                return cli_usage_error("%s: expected %s.", prog + strlen("nfswg "), usage);
+        for (size_t i = 0; i < n_pos; i++)
+                pos[i] = argv[optind + i];
+        return 0;
+}
+
+/* Locks the config, loads bridge NAME and reads peer PEER's drop-in. A peer defined in the
+ * administrator's own files is refused at its FILE:LINE: we never edit their files. */
+static int peer_edit_begin(const CliContext *ctx, const char *name, const char *peer, PeerEdit *e) {
+        int r;
+
+        *e = (PeerEdit) { .lock_fd = -1 };
+        if ((r = cli_check_name("bridge", name)) < 0 || (r = cli_check_name("peer", peer)) < 0)
+                return r;
+        r = config_lock(ctx, &e->lock_fd);
+        if (r < 0)
+                return r;
+        r = cli_load_bridge(ctx, name, &e->host, &e->bridge);
+        if (r < 0)
+                return r;
+        e->peer = bridge_find_peer_any(e->bridge, peer);
+        if (!e->peer)
+                return log_error_errno(ENOENT, "Bridge '%s' has no peer '%s'.", name, peer);
+        if (!(e->dropin_name = peer_dropin_filename(peer)) ||
+            asprintf(&e->dropin, "%s%s/%s.conf.d/%s", ctx->root, CLI_CONFIG_DIR, name, e->dropin_name) < 0)
+                return log_oom();
+        if (!streq_ptr(e->peer->source, e->dropin))
+                return log_error_errno(EPERM, "%s:%u: peer '%s' is defined here, not by 'nfswg peer add'; nfswg does not "
+                                       "edit this file: change it there.",
+                                       strempty(e->peer->source), e->peer->line, peer);
+        r = read_full_file(e->dropin, &e->text, NULL);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot read: %s", e->dropin, read_file_strerror(r));
+        return 0;
+}
+
+/* Replaces the drop-in by new_text (under new_name when not NULL: a rename), after validating the
+ * bridge as the daemon will read it, and reloads the bridge; a failed reload puts the old file back.
+ * On success *ret, when given, is the validated bridge. */
+static int peer_edit_commit(const CliContext *ctx, PeerEdit *e, const char *new_name, const char *new_text,
+                            const char *what, Bridge **ret) {
+        _cleanup_(bridge_freep) Bridge *nb = NULL;
+        _cleanup_free_ char *new_path = NULL;
+        int r;
+
+        if (!new_name)
+                new_name = e->dropin_name;
+        bool renamed = !streq(new_name, e->dropin_name);
+        r = config_validate_with(ctx, e->bridge->name, new_name, new_text, renamed ? e->dropin_name : NULL, &nb);
+        if (r < 0)
+                return log_error_errno(r, "Nothing was changed: with this change the config of '%s' would not be valid (see above).",
+                                       e->bridge->name);
+        if (asprintf(&new_path, "%s%s/%s.conf.d/%s", ctx->root, CLI_CONFIG_DIR, e->bridge->name, new_name) < 0)
+                return log_oom();
+        if (renamed && access(new_path, F_OK) == 0)
+                return log_error_errno(EEXIST, "%s already exists; nothing was changed.", new_path);
+
+        r = renamed ? write_file_new(new_path, new_text, 0644, (uid_t) -1, (gid_t) -1)
+                    : write_file_atomic(new_path, new_text, 0644, (uid_t) -1, (gid_t) -1);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", new_path);
+        if (renamed && unlink(e->dropin) < 0) {
+                r = -errno;
+                (void) unlink(new_path);
+                return log_error_errno(r, "Failed to remove %s: %m", e->dropin);
+        }
+
+        r = reload_bridge(ctx, e->bridge->name, what);
+        if (r < 0) {
+                int k = renamed ? write_file_new(e->dropin, e->text, 0644, (uid_t) -1, (gid_t) -1)
+                                : write_file_atomic(e->dropin, e->text, 0644, (uid_t) -1, (gid_t) -1);
+                if (k < 0)
+                        log_error_errno(k, "Failed to restore %s: %m", e->dropin);
+                else if (renamed)
+                        (void) unlink(new_path);
+                return log_error_errno(r, "Reloading nfswg@%s failed, so %s was put back as it was.", e->bridge->name,
+                                       e->dropin);
+        }
+        if (ret)
+                *ret = TAKE_PTR(nb);
+        return 0;
+}
+
+static int peer_set_disabled(int argc, char *argv[], const CliContext *ctx_in, bool disable) {
+        CliContext ctx = *ctx_in;
+        const char *prog = disable ? "nfswg peer disable" : "nfswg peer enable";
+        const char *pos[2] = {};
+        _cleanup_(peer_edit_done) PeerEdit e = { .lock_fd = -1 };
+        int r;
+
+        r = parse_peer_args(argc, argv, &ctx, prog, "NAME PEER", pos, 2);
+        if (r != 0)
+                return r == CLI_PARSE_DONE ? 0 : r;
+        r = peer_edit_begin(&ctx, pos[0], pos[1], &e);
+        if (r < 0)
+                return r;
+        if (e.peer->disabled == disable) {
+                fprintf(stderr, "Peer '%s' of bridge '%s' is already %s.\n", pos[1], pos[0], disable ? "disabled" : "enabled");
+                return 0;
+        }
+
+        /* Enabling drops the key rather than writing Disabled=no: the file is as peer add wrote it. */
+        _cleanup_free_ char *text = peer_dropin_set_key(e.text, "Disabled", disable ? "yes" : NULL);
+        _cleanup_free_ char *what = NULL;
+        if (!text || asprintf(&what, "peer '%s' %s", pos[1], disable ? "disabled" : "enabled") < 0)
+                return log_oom();
+        r = peer_edit_commit(&ctx, &e, NULL, text, what, NULL);
+        if (r < 0)
+                return r;
+        fprintf(stderr, "%s peer '%s' of bridge '%s' (%s).\n", disable ? "Disabled" : "Enabled", pos[1], pos[0], e.dropin);
+        if (!disable && e.peer->expired)
+                fprintf(stderr, "Note: its Expires= has passed, so it still has no access; remove Expires= from %s to give it back.\n",
+                        e.dropin);
+        return 0;
+}
+
+int verb_peer_disable(int argc, char *argv[], const CliContext *ctx) {
+        return peer_set_disabled(argc, argv, ctx, true);
+}
+
+int verb_peer_enable(int argc, char *argv[], const CliContext *ctx) {
+        return peer_set_disabled(argc, argv, ctx, false);
+}

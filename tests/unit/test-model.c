@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "log-capture.h"
+#include "emit/emit.h"
 #include "model/bridge.h"
 #include "shared/fileio.h"
 #include "shared/key.h"
@@ -237,6 +238,86 @@ static void test_peer_rejections(void **state) {
             "AllowedIPs= (networks behind a peer) is for Mode=relay only");
         BAD("[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nPresharedKeyFile=/tmp/a b\n", "PresharedKeyFile=");
 #undef BAD
+}
+
+/* Disabled= and Expires=: such a peer stays configured (validated, its name, key and address taken)
+ * but is in no emitted file: not in the netdev, not in the exports. */
+static void test_peer_lifecycle_keys(void **state) {
+        const char *text = "[Bridge]\nAddress=10.8.0.1/24\nListenPort=51820\n"
+                           "[Export]\nPath=/srv/a\nPeers=*\n"
+                           "[Export]\nPath=/srv/b\nPeers=laptop\n"
+                           "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nDisabled=yes\n"
+                           "[Peer]\nName=phone\nPublicKey=" KEY_B "\nAddress=10.8.0.3/32\nExpires=2099-12-31T23:59:59Z\n"
+                           "[Peer]\nName=old\nPublicKey=" KEY_C "\nAddress=10.8.0.4/32\nExpires=2001-01-01T00:00:00Z\n";
+        Bridge *b = load_ok(text);
+        assert_int_equal(b->n_peers, 1);
+        assert_string_equal(b->peers[0].name, "phone");
+        assert_int_equal(b->peers[0].expires, 4102444799);
+        assert_int_equal(b->next_expiry, 4102444799);
+        assert_int_equal(b->n_inactive_peers, 2);
+        assert_null(bridge_find_peer(b, "laptop"));
+        const Peer *l = bridge_find_peer_any(b, "laptop"), *o = bridge_find_peer_any(b, "old");
+        assert_non_null(l);
+        assert_true(l->disabled);
+        assert_false(l->expired);
+        assert_non_null(o);
+        assert_true(o->expired);
+        assert_false(o->disabled);
+        assert_int_equal(bridge_n_peers_any(b), 3);
+
+        char *netdev = emit_netdev(b), *exports = emit_exports(b);
+        assert_non_null(netdev);
+        assert_non_null(exports);
+        assert_null(strstr(netdev, KEY_A));
+        assert_null(strstr(netdev, KEY_C));
+        assert_non_null(strstr(netdev, KEY_B));
+        assert_null(strstr(exports, "10.8.0.2/"));
+        assert_null(strstr(exports, "10.8.0.4/"));
+        assert_non_null(strstr(exports, "10.8.0.3/32("));
+        /* /srv/b names only the disabled laptop: exported to nobody, never to the world */
+        assert_non_null(strstr(exports, "# /srv/b"));
+        assert_null(strstr(exports, "\n/srv/b"));
+        free(netdev);
+        free(exports);
+        bridge_free(b);
+
+        /* Disabled=no and an empty value are the default; the time the model compares with is
+         * $NFSWG_NOW when set (tests). */
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nDisabled=no\n"
+                    "Expires=2030-06-01T12:00:00Z\n");
+        assert_int_equal(b->n_peers, 1);
+        bridge_free(b);
+        setenv("NFSWG_NOW", "1906545600", 1); /* 2030-06-01T12:00:00Z: expires exactly now */
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n"
+                    "Expires=2030-06-01T12:00:00Z\n");
+        unsetenv("NFSWG_NOW");
+        assert_int_equal(b->n_peers, 0);
+        assert_true(b->inactive_peers[0].expired);
+        assert_int_equal(b->next_expiry, 0);
+        bridge_free(b);
+
+        /* A disabled peer still holds its address and key. */
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\nDisabled=yes\n"
+                 "[Peer]\nName=b\nPublicKey=" KEY_B "\nAddress=10.8.0.2/32\n",
+                 "[Peer] b: 10.8.0.2/32 overlaps 10.8.0.2/32 of peer a");
+
+        const char *base = "[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n";
+        static const struct {
+                const char *line, *needle;
+        } bad[] = {
+                { "Disabled=maybe\n", "t.conf:7: Disabled= must be a boolean (yes/no), not 'maybe'." },
+                { "Expires=2026-12-31\n", "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ" },
+                { "Expires=2026-12-31 23:59:59\n", "t.conf:7: Expires=" },
+                { "Expires=2026-12-31T23:59:59+01:00\n", "t.conf:7: Expires=" },
+                { "Expires=2026-02-30T00:00:00Z\n", "t.conf:7: Expires= must be a UTC time" },
+                { "Expires=2026-12-31T24:00:00Z\n", "t.conf:7: Expires=" },
+                { "Expires=tomorrow\n", "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-12-31T23:59:59Z), not 'tomorrow'." },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                char t[512];
+                snprintf(t, sizeof t, "%s%s", base, bad[i].line);
+                load_bad(t, bad[i].needle);
+        }
 }
 
 static void test_export_rejections(void **state) {
@@ -685,6 +766,7 @@ int main(void) {
                 cmocka_unit_test(test_messages_quote_escaped_excerpts),
                 cmocka_unit_test(test_dropins_only_regular_files),
                 cmocka_unit_test(test_own_key_refused_as_peer_key),
+                cmocka_unit_test(test_peer_lifecycle_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@ static void help(FILE *f) {
                 "  init NAME [--mode MODE] [--address ADDR/LEN] [--port PORT] [--endpoint HOST:PORT]\n"
                 "            [--export PATH] [--server-key KEY] [--allowed-ips NET] [--close-nfs-on IFACE]\n"
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
+                "           [--expires DATE]\n"
                 "  peer remove NAME PEER\n"
                 "  peer list NAME\n"
                 "  peer config NAME PEER [--qr | --qr=png FILE]\n"

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli/peer-address.h"
+#include <time.h>
+
 #include "cli/peer-dropin.h"
 #include "shared/escape.h"
 #include "shared/log.h"
@@ -63,6 +65,10 @@ char *peer_dropin_format(const Bridge *b, const PeerRequest *req) {
                 strbuf_appendf(&s, "PersistentKeepalive=%u\n", req->persistent_keepalive);
         if (req->preshared_key_file)
                 strbuf_appendf(&s, "PresharedKeyFile=%s\n", req->preshared_key_file);
+        if (req->expires > 0) {
+                char when[UTC_TIMESTAMP_MAX];
+                strbuf_appendf(&s, "Expires=%s\n", format_utc_timestamp(req->expires, when));
+        }
         return strbuf_finish(&s);
 }
 
@@ -94,4 +100,28 @@ char *peer_dropin_set_key(const char *text, const char *key, const char *value) 
         if (value)
                 strbuf_appendf(&s, "%s=%s\n", key, value);
         return strbuf_finish(&s);
+}
+
+int peer_expires_parse(const char *s, int64_t *ret) {
+        static const char *const local_formats[] = { "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+
+        if (parse_utc_timestamp(s, ret) >= 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(local_formats); i++) {
+                struct tm tm = {}, back;
+                const char *end = strptime(s, local_formats[i], &tm);
+                if (!end || *end)
+                        continue;
+                struct tm want = tm;
+                tm.tm_isdst = -1;
+                time_t t = mktime(&tm);
+                /* mktime() normalises 02-30 into 03-02: a date that does not read back was no date.
+                 * (A time skipped by a DST change moves by the change; it is still that moment.) */
+                if (t <= 0 || !localtime_r(&t, &back) || back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+                    back.tm_mday != want.tm_mday)
+                        return -EINVAL;
+                *ret = t;
+                return 0;
+        }
+        return -EINVAL;
 }

@@ -17,6 +17,7 @@ typedef struct PeerRequest {
         size_t n_addresses;
         unsigned persistent_keepalive; /* 0: not written */
         const char *preshared_key_file; /* as on the host, NULL: none */
+        int64_t expires;                /* Expires=, seconds since the epoch; 0: not written */
 } PeerRequest;
 
 /* Whether the peer may join bridge b: a valid name, a name and public key no peer has yet, every
@@ -32,3 +33,7 @@ char *peer_dropin_filename(const char *peer);
 /* text with every Key= line of its [Peer] section dropped, then "Key=value" appended when value is
  * not NULL (a drop-in holds one section). NULL on OOM. */
 char *peer_dropin_set_key(const char *text, const char *key, const char *value);
+
+/* --expires DATE: "YYYY-MM-DD[ HH:MM[:SS]]" in local time (a date alone is its first second), or
+ * "YYYY-MM-DDTHH:MM:SSZ" in UTC. -EINVAL for anything else, or a field out of range. */
+int peer_expires_parse(const char *s, int64_t *ret);

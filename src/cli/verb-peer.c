@@ -66,10 +66,11 @@ typedef struct AddArgs {
         unsigned keepalive;
         bool psk;
         bool qr;
+        int64_t expires;
 } AddArgs;
 
 static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
-        enum { ARG_ROOT = 0x100, ARG_ADDRESS, ARG_PUBLIC_KEY, ARG_KEEPALIVE, ARG_PSK, ARG_QR };
+        enum { ARG_ROOT = 0x100, ARG_ADDRESS, ARG_PUBLIC_KEY, ARG_KEEPALIVE, ARG_PSK, ARG_QR, ARG_EXPIRES };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "address", required_argument, NULL, ARG_ADDRESS },
@@ -77,6 +78,7 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                 { "keepalive", required_argument, NULL, ARG_KEEPALIVE },
                 { "psk", no_argument, NULL, ARG_PSK },
                 { "qr", no_argument, NULL, ARG_QR },
+                { "expires", required_argument, NULL, ARG_EXPIRES },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -107,9 +109,14 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                 case ARG_QR:
                         a->qr = true;
                         break;
+                case ARG_EXPIRES:
+                        if (peer_expires_parse(optarg, &a->expires) < 0)
+                                return cli_usage_error("peer add: --expires must be 'YYYY-MM-DD[ HH:MM[:SS]]' (local time) or "
+                                                       "'YYYY-MM-DDTHH:MM:SSZ' (UTC), not '%s'.", EXCERPT(optarg));
+                        break;
                 case 'h':
                         printf("Usage: nfswg peer add NAME PEER [--address ADDR]... [--public-key KEY] [--keepalive SEC]\n"
-                               "                          [--psk] [--qr]\n");
+                               "                          [--psk] [--qr] [--expires DATE]\n");
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -211,7 +218,13 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
                 .addresses = addrs,
                 .n_addresses = n_addrs,
                 .persistent_keepalive = a.keepalive,
+                .expires = a.expires,
         };
+        if (a.expires > 0 && a.expires <= bridge_now()) {
+                char when[UTC_TIMESTAMP_MAX];
+                return log_error_errno(EINVAL, "--expires %s is in the past; nothing was written.",
+                                       format_utc_timestamp(a.expires, when));
+        }
         bool have_private = !a.public_key;
         if (a.public_key) {
                 if (wg_key_from_base64(req.public_key, a.public_key) < 0)

@@ -35,6 +35,7 @@ static const EventType event_types[_EVENT_MAX] = {
         [EVENT_CONFIG_REFUSED] = { "config-refused", NFSWG_MESSAGE_CONFIG_REFUSED, LOG_ERR },
         [EVENT_START_REFUSED] = { "start-refused", NFSWG_MESSAGE_START_REFUSED, LOG_ERR },
         [EVENT_LEFT_UP] = { "left-up", NFSWG_MESSAGE_LEFT_UP, LOG_NOTICE },
+        [EVENT_PEER_EXPIRED] = { "peer-expired", NFSWG_MESSAGE_PEER_EXPIRED, LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -96,6 +97,10 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                 break;
         case EVENT_PEER_REMOVED:
                 strbuf_appendf(sb, "peer %s removed.", or_unknown(i->peer));
+                break;
+        case EVENT_PEER_EXPIRED:
+                strbuf_appendf(sb, "peer %s expired (Expires=%s): it has no access.", or_unknown(i->peer),
+                               or_unknown(i->detail));
                 break;
         case EVENT_RELOADED:
                 strbuf_appendf(sb, "configuration reloaded: %s.", i->detail ? i->detail : "nothing changed");

@@ -28,6 +28,7 @@ typedef enum EventKind {
         EVENT_CONFIG_REFUSED, /* start: invalid configuration, the adopted bridge serves the last good one */
         EVENT_START_REFUSED,  /* start: invalid configuration and nothing to adopt: exit 6 */
         EVENT_LEFT_UP,        /* SIGTERM for a restart: everything stays for the next daemon */
+        EVENT_PEER_EXPIRED,   /* a peer's Expires= passed: its access is gone (detail: the time) */
         _EVENT_MAX,
         _EVENT_NONE = -1,
 } EventKind;

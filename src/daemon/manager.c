@@ -412,6 +412,8 @@ void manager_done(Manager *m) {
         nas_discovery_done(&m->nas);
         sd_event_source_unref(m->poll_source);
         sd_event_source_unref(m->child_source);
+        sd_event_source_unref(m->expiry_source);
+        strv_free(m->expired_logged);
         sd_event_unref(m->event);
         sd_bus_flush_close_unref(m->bus);
         render_list_done(&m->files);

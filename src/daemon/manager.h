@@ -52,6 +52,8 @@ typedef struct Manager {
         sd_event *event;
         sd_event_source *poll_source;
         sd_event_source *child_source; /* wireguard-go's pidfd */
+        sd_event_source *expiry_source; /* CLOCK_REALTIME: the next [Peer] Expires= (manager-expiry.c) */
+        char **expired_logged;          /* peers whose expiry was logged */
         StopIntent stop_intent;        /* decided at SIGTERM */
         PeerWatch *watches; /* one per peer of bridge (client mode: one, the server) */
         size_t n_watches;
@@ -83,6 +85,10 @@ bool manager_restart_keeps(Manager *m);
  * STATUS= and ROOT/run/nfswg/NAME/refused say so. */
 void manager_set_refused(Manager *m, char **reasons);
 void manager_done(Manager *m);
+
+/* After a start or reload: logs PEER_EXPIRED once for each peer of m->bridge that expired, and arms
+ * the timer that reloads the bridge at the next Expires= (manager-expiry.c). */
+void manager_expiry_update(Manager *m);
 
 /* Reads the device and reports peer changes; refreshes STATUS=. */
 int manager_poll(Manager *m);

@@ -220,6 +220,7 @@ static int run_loop(Manager *m) {
                 return log_error_errno(r, "Cannot arm the poll timer: %m");
         /* After READY=1: a NAS that is slow or down never holds up the start. */
         nas_discovery_start(&m->nas, m);
+        manager_expiry_update(m);
 
         return sd_event_loop(m->event);
 }

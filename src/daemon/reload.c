@@ -202,6 +202,7 @@ int manager_reload(Manager *m) {
         }
         info.detail = summary;
         event_emit(EVENT_RELOADED, &info);
+        manager_expiry_update(m);
         (void) sd_notifyf(false, "READY=1\nSTATUS=%s", m->status);
         return 0;
 }

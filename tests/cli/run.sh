@@ -584,5 +584,28 @@ refused 2 "$RL" "$NFSWG" --root "$RL" peer disable bridge laptop --frob
 run 0 "$NFSWG" peer disable --help
 expect_out "Usage: nfswg peer disable NAME PEER"
 
+echo "# peer add --expires"
+TZ=XYZ-2 run 0 "$NFSWG" --root "$RL" peer add bridge temp --expires "2030-01-02 03:04"
+grep -q '^Expires=2030-01-02T01:04:00Z$' "$LD/peer-temp.conf" || fail "--expires in local time (UTC+2) not stored as UTC"
+TZ=XYZ-2 run 0 "$NFSWG" --root "$RL" peer add bridge temp2 --expires 2030-01-02
+grep -q '^Expires=2030-01-01T22:00:00Z$' "$LD/peer-temp2.conf" || fail "--expires DATE is not the day's first second"
+run 0 "$NFSWG" --root "$RL" peer add bridge temp3 --expires 2030-01-02T03:04:05Z
+grep -q '^Expires=2030-01-02T03:04:05Z$' "$LD/peer-temp3.conf" || fail "--expires in UTC not stored as given"
+run 0 "$NFSWG" --root "$RL" check bridge
+refused 1 "$RL" "$NFSWG" --root "$RL" peer add bridge late --expires 2001-01-01
+expect_err "--expires 2001-01-01T00:00:00Z is in the past"
+for bad in 2030-02-30 "2030-01-02 25:00" tomorrow 2030-01-02T03:04:05+01:00 ""; do
+        refused 2 "$RL" "$NFSWG" --root "$RL" peer add bridge late --expires "$bad"
+done
+expect_err "--expires must be 'YYYY-MM-DD\[ HH:MM\[:SS\]\]' (local time) or 'YYYY-MM-DDTHH:MM:SSZ' (UTC)"
+NFSWG_NOW=1893456000 run 0 "$NFSWG" --root "$RL" peer list bridge # 2030-01-01T00:00:00Z
+grep -q '^temp .* enabled ' "$T/out" || fail "a peer before its Expires= is not listed enabled"
+NFSWG_NOW=1893546000 run 0 "$NFSWG" --root "$RL" peer list bridge # 2030-01-02T01:00:00Z
+grep -q '^temp2 .* expired ' "$T/out" || fail "a peer past its Expires= is not listed expired"
+grep -q '^temp .* enabled ' "$T/out" || fail "temp expired early"
+NFSWG_NOW=1893546000 run 0 "$NFSWG" --root "$RL" render bridge
+grep -q '10.8.0.6/32' "$RL/etc/exports.d/nfswg-bridge.exports" && fail "an expired peer is still exported to"
+grep -q '10.8.0.5/32' "$RL/etc/exports.d/nfswg-bridge.exports" || fail "a peer not yet expired is not exported to"
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

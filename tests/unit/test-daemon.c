@@ -1029,6 +1029,16 @@ static void test_event_refusal_texts(void **state) {
         assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_LEFT_UP);
         event_done(&e);
 
+        i.peer = "laptop";
+        i.detail = "2026-12-31T23:59:59Z";
+        assert_int_equal(event_build(EVENT_PEER_EXPIRED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: peer laptop expired (Expires=2026-12-31T23:59:59Z): it has no access.");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_PEER_EXPIRED);
+        assert_string_equal(field(&e, "NFSWG_PEER"), "laptop");
+        assert_string_equal(field(&e, "PRIORITY"), "5");
+        event_done(&e);
+        i.peer = NULL;
+
         /* New ids, distinct from every other. */
         assert_string_not_equal(NFSWG_MESSAGE_CONFIG_REFUSED, NFSWG_MESSAGE_RELOAD_REFUSED);
         for (int a = 0; a < _EVENT_MAX; a++)

@@ -7,7 +7,8 @@
 # the daemon SIGHUP, which is what nfswg@.service's ExecReload= does.
 #
 # Proves: peer disable cuts client one at once (WireGuard, table, exports) while client two's ping
-# loses nothing, and peer enable gives it back unchanged. Root only; exits 77 (skip) without root
+# loses nothing, and peer enable gives it back unchanged; Expires= a few seconds ahead cuts client
+# one at that time, logged once, client two undisturbed. Root only; exits 77 (skip) without root
 # or the tools.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -115,6 +116,27 @@ check "client one is exported to again" exported_to 10.87.0.2
 check "client one pings again (within 20 s)" quiet in1 ping -c 1 -w 20 10.87.0.1
 wait "$PING"
 check "client two's ping lost no packet during disable and enable" grep -q " 0% packet loss" "$T/ping2.log"
+
+# ---- Expires= a few seconds ahead: the daemon cuts client one at that time, by itself --------------------
+AT=$(($(date +%s) + 10))
+AT_UTC=$(date -u -d "@$AT" +%Y-%m-%dT%H:%M:%SZ)
+echo "Expires=$AT_UTC" >>"$D/peer-one.conf"
+check "the daemon reloads the peer with Expires=" hup_daemon 15
+check "client one still works before its Expires=" quiet in1 ping -c 1 -w 20 10.87.0.1
+in2 ping -i 0.05 -c 300 -W 1 10.87.0.1 >"$T/ping2b.log" 2>&1 &
+PING=$!
+check "client one is removed from the device once Expires= passed" wait_until 15 sh -c "! ip netns exec $NSB wg show $IFB peers | grep -qx '$ONE_PUB'"
+GONE=$(date +%s)
+check "... not before its time ($GONE >= $AT) and within 3 s ($GONE <= $((AT + 3)))" [ "$GONE" -ge "$AT" -a "$GONE" -le $((AT + 3)) ]
+check "the expiry is logged once" [ "$(grep -c "peer one expired (Expires=$AT_UTC): it has no access." "$T/daemon.log")" = 1 ]
+check "client one is gone from the exports" sh -c "! grep -q '10.87.0.2/32(' $R/etc/exports.d/nfswg-$NAME.exports"
+check "client one can no longer ping" sh -c "! ip netns exec $NS1 ping -c 2 -W 1 10.87.0.1 >/dev/null"
+check "a reload does not log the expiry again" hup_daemon 15
+check "... still once" [ "$(grep -c "peer one expired" "$T/daemon.log")" = 1 ]
+inb "$NFSWG" --root "$R" peer list "$NAME" >"$T/list2.out" 2>&1
+check "peer list shows one expired" grep -qE '^one .* expired ' "$T/list2.out"
+wait "$PING"
+check "client two's ping lost no packet during the expiry" grep -q " 0% packet loss" "$T/ping2b.log"
 
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
 check "daemon stops cleanly (exit $rc)" [ "$rc" = 0 ]

@@ -61,5 +61,6 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_config(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_disable(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_enable(int argc, char *argv[], const CliContext *ctx);
+int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx);
 int verb_mount_hint(int argc, char *argv[], const CliContext *ctx);
 int verb_status(int argc, char *argv[], const CliContext *ctx);

@@ -21,3 +21,7 @@ int config_validate_with(const CliContext *ctx, const char *name, const char *ad
  * differs). 0 when reloaded or not running (noted on stderr, what names the change), -errno when
  * the reload failed. With --root the files are not the running system's: nothing to reload. */
 int reload_bridge(const CliContext *ctx, const char *name, const char *what);
+
+/* h with old replaced by new_b, for emit_client_config(): *ret shares h's bridges but its array,
+ * *ret_array, is the caller's to free. */
+int host_with_bridge(const Host *h, const Bridge *old, Bridge *new_b, Host *ret, Bridge ***ret_array);

@@ -82,6 +82,7 @@ char *peer_dropin_filename(const char *peer) {
 char *peer_dropin_set_key(const char *text, const char *key, const char *value) {
         StrBuf s = {};
         size_t kl = strlen(key);
+        bool done = false;
         for (const char *line = text; *line;) {
                 const char *nl = strchr(line, '\n');
                 size_t l = nl ? (size_t) (nl - line) + 1 : strlen(line);
@@ -95,9 +96,14 @@ char *peer_dropin_set_key(const char *text, const char *key, const char *value) 
                                 after++;
                 if (!(match && *after == '='))
                         strbuf_appendf(&s, "%.*s%s", (int) l, line, nl ? "" : "\n");
+                else if (value && !done) {
+                        /* the first assignment is replaced where it stands, later ones dropped */
+                        strbuf_appendf(&s, "%s=%s\n", key, value);
+                        done = true;
+                }
                 line += l;
         }
-        if (value)
+        if (value && !done)
                 strbuf_appendf(&s, "%s=%s\n", key, value);
         return strbuf_finish(&s);
 }

@@ -30,8 +30,8 @@ char *peer_dropin_format(const Bridge *b, const PeerRequest *req);
 /* "peer-PEER.conf": the file name used for peer in NAME.conf.d/. */
 char *peer_dropin_filename(const char *peer);
 
-/* text with every Key= line of its [Peer] section dropped, then "Key=value" appended when value is
- * not NULL (a drop-in holds one section). NULL on OOM. */
+/* text with "Key=value" in place of its first Key= line (appended when there is none), later Key=
+ * lines dropped; with value NULL every Key= line dropped. A drop-in holds one section. NULL on OOM. */
 char *peer_dropin_set_key(const char *text, const char *key, const char *value);
 
 /* --expires DATE: "YYYY-MM-DD[ HH:MM[:SS]]" in local time (a date alone is its first second), or

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* nfswg peer disable / enable: a peer's access taken away and given back without forgetting it.
- * Only the drop-in `nfswg peer add` wrote is edited (as peer remove removes only that), validated
- * as the daemon will read it, and applied live by reloading nfswg@NAME. */
+/* nfswg peer disable / enable (a peer's access taken away and given back without forgetting it)
+ * and rotate-key (a new key pair for a peer). Only the drop-in `nfswg peer add` wrote is edited (as
+ * peer remove removes only that), validated as the daemon will read it, and applied live by
+ * reloading nfswg@NAME. */
 #include <getopt.h>
 
 #include "cli/cli.h"
 #include "cli/config-edit.h"
+#include "cli/peer-client.h"
 #include "cli/peer-dropin.h"
+#include "cli/state-files.h"
 #include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
@@ -178,4 +181,114 @@ int verb_peer_disable(int argc, char *argv[], const CliContext *ctx) {
 
 int verb_peer_enable(int argc, char *argv[], const CliContext *ctx) {
         return peer_set_disabled(argc, argv, ctx, false);
+}
+
+/* A new client key pair: the bridge drops the old public key at the reload (WireGuard peers are
+ * keyed by it), so the old key is refused from then on; the client needs the new config. */
+int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx_in) {
+        CliContext ctx = *ctx_in;
+        enum { ARG_ROOT = 0x100, ARG_QR };
+        static const struct option options[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "qr", no_argument, NULL, ARG_QR },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_(peer_edit_done) PeerEdit e = { .lock_fd = -1 };
+        bool qr = false;
+        int c, r;
+
+        cli_getopt_reset(argc, argv, "nfswg peer rotate-key");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT:
+                        if (cli_set_root(&ctx, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_QR:
+                        qr = true;
+                        break;
+                case 'h':
+                        printf("Usage: nfswg peer rotate-key NAME PEER [--qr]\n");
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (argc - optind != 2)
+                return cli_usage_error("peer rotate-key: expected NAME and PEER.");
+        const char *name = argv[optind], *peer = argv[optind + 1];
+        r = peer_edit_begin(&ctx, name, peer, &e);
+        if (r < 0)
+                return r;
+
+        WgKey priv, pub;
+        char priv_b64[WG_KEY_B64_LEN + 1], pub_b64[WG_KEY_B64_LEN + 1];
+        if ((r = wg_key_generate_private(priv)) < 0 || (r = wg_key_public_from_private(pub, priv)) < 0) {
+                wg_key_wipe(priv);
+                return log_error_errno(r, "Failed to generate the peer's key: %m");
+        }
+        wg_key_to_base64(priv_b64, priv);
+        wg_key_wipe(priv);
+        wg_key_to_base64(pub_b64, pub);
+
+        _cleanup_free_ char *text = peer_dropin_set_key(e.text, "PublicKey", pub_b64);
+        _cleanup_free_ char *what = NULL, *client_path = peer_client_path(&ctx, name, peer, ".conf"), *old_client = NULL;
+        _cleanup_(secret_freep) char *client = NULL;
+        _cleanup_(bridge_freep) Bridge *nb = NULL;
+        if (!text || !client_path || asprintf(&what, "the new key of peer '%s'", peer) < 0) {
+                explicit_bzero(priv_b64, sizeof priv_b64);
+                return log_oom();
+        }
+
+        /* The client config for the new key is made and stored before the bridge takes the key: a
+         * failure later puts the old one back, and nothing is lost either way. */
+        r = config_validate_with(&ctx, name, e.dropin_name, text, NULL, &nb);
+        if (r >= 0) {
+                Host hv;
+                _cleanup_free_ Bridge **hv_array = NULL;
+                const Peer *np = bridge_find_peer_any(nb, peer);
+                if (!np || host_with_bridge(e.host, e.bridge, nb, &hv, &hv_array) < 0)
+                        r = log_oom();
+                else
+                        r = peer_client_config(&ctx, &hv, nb, np, priv_b64, &client);
+        } else
+                log_error_errno(r, "Nothing was changed: with a new key the config of '%s' would not be valid (see above).", name);
+        explicit_bzero(priv_b64, sizeof priv_b64);
+        if (r < 0)
+                return r;
+
+        r = read_full_file(client_path, &old_client, NULL);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "%s: cannot read: %s", client_path, read_file_strerror(r));
+        _cleanup_free_ char *peers_dir = NULL;
+        r = state_dir_ensure(&ctx, name, "peers", &peers_dir);
+        if (r < 0)
+                return r;
+        uid_t uid = geteuid() == 0 ? 0 : (uid_t) -1;
+        gid_t gid = geteuid() == 0 ? 0 : (gid_t) -1;
+        r = write_file_atomic(client_path, client, 0600, uid, gid);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write %s: %m", client_path);
+
+        r = peer_edit_commit(&ctx, &e, NULL, text, what, NULL);
+        if (r < 0) {
+                int k = old_client ? write_file_atomic(client_path, old_client, 0600, uid, gid) : unlink_if_exists(client_path);
+                if (k < 0)
+                        log_error_errno(k, "Failed to restore %s: %m", client_path);
+                if (old_client)
+                        explicit_bzero(old_client, strlen(old_client));
+                return r;
+        }
+        if (old_client)
+                explicit_bzero(old_client, strlen(old_client));
+
+        fprintf(stderr, "Peer '%s' of bridge '%s' has a new key pair; its old key is refused from now on.\n"
+                        "Its new client config (with its private key) is kept in %s (root only).\n",
+                peer, name, client_path);
+        fputs(client, stdout);
+        if (qr) {
+                fputc('\n', stdout);
+                r = peer_print_qr(client, NULL);
+        }
+        return r;
 }

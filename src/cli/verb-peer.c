@@ -46,7 +46,7 @@ int reload_bridge(const CliContext *ctx, const char *name, const char *what) {
 }
 
 /* The host as emit_client_config() should see it: b replaced by the validated new version. */
-static int host_with_bridge(const Host *h, const Bridge *old, Bridge *new_b, Host *ret, Bridge ***ret_array) {
+int host_with_bridge(const Host *h, const Bridge *old, Bridge *new_b, Host *ret, Bridge ***ret_array) {
         Bridge **v = calloc(h->n_bridges ? h->n_bridges : 1, sizeof(Bridge *));
         if (!v)
                 return -ENOMEM;

@@ -534,7 +534,7 @@ expect_completion() { # EXPECTED WORD...
 }
 expect_completion "check init mount-hint peer render status " nfswg ""
 expect_completion "--help --root --version " nfswg --
-expect_completion "add config disable enable list remove " nfswg --root "$R" peer ""
+expect_completion "add config disable enable list remove rotate-key " nfswg --root "$R" peer ""
 expect_completion "bridge " nfswg --root "$R" peer list ""
 expect_completion "admin laptop site tablet " nfswg --root "$R" peer remove bridge ""
 expect_completion "tablet " nfswg --root "$R" peer config bridge t
@@ -606,6 +606,31 @@ grep -q '^temp .* enabled ' "$T/out" || fail "temp expired early"
 NFSWG_NOW=1893546000 run 0 "$NFSWG" --root "$RL" render bridge
 grep -q '10.8.0.6/32' "$RL/etc/exports.d/nfswg-bridge.exports" && fail "an expired peer is still exported to"
 grep -q '10.8.0.5/32' "$RL/etc/exports.d/nfswg-bridge.exports" || fail "a peer not yet expired is not exported to"
+
+echo "# peer rotate-key"
+old_pub=$(sed -n 's/^PublicKey=//p' "$LD/peer-phone.conf")
+cp "$LD/peer-phone.conf" "$T/phone.before"
+run 0 "$NFSWG" --root "$RL" peer rotate-key bridge phone
+new_pub=$(sed -n 's/^PublicKey=//p' "$LD/peer-phone.conf")
+[ -n "$new_pub" ] && [ "$new_pub" != "$old_pub" ] || fail "rotate-key did not change PublicKey="
+[ "$(grep -c '^PublicKey=' "$LD/peer-phone.conf")" = 1 ] || fail "rotate-key left two PublicKey= lines"
+diff <(grep -v '^PublicKey=' "$T/phone.before") <(grep -v '^PublicKey=' "$LD/peer-phone.conf") >/dev/null ||
+        fail "rotate-key changed more than PublicKey="
+cmp -s "$T/out" "$RL/var/lib/nfswg/bridge/peers/phone.conf" || fail "rotate-key: printed config differs from the stored one"
+expect_mode "$RL/var/lib/nfswg/bridge/peers/phone.conf" 600
+expect_out "Address = 10.8.0.3/32"
+if command -v wg >/dev/null; then
+        [ "$(sed -n 's/^PrivateKey = //p' "$T/out" | wg pubkey)" = "$new_pub" ] || fail "rotate-key: the printed private key is not the new PublicKey='s"
+fi
+expect_err "old key is refused"
+run 0 "$NFSWG" --root "$RL" peer rotate-key bridge phone --qr
+expect_out "█"
+run 0 "$NFSWG" --root "$RL" check bridge
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge admin
+expect_err "bridge.conf:11: peer 'admin' is defined here"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge ghost
+refused 2 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge
+refused 2 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge phone --frob
 
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

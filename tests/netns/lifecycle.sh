@@ -8,7 +8,8 @@
 #
 # Proves: peer disable cuts client one at once (WireGuard, table, exports) while client two's ping
 # loses nothing, and peer enable gives it back unchanged; Expires= a few seconds ahead cuts client
-# one at that time, logged once, client two undisturbed. Root only; exits 77 (skip) without root
+# one at that time, logged once, client two undisturbed; rotate-key refuses client two's old key at
+# once and its new config works. Root only; exits 77 (skip) without root
 # or the tools.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -138,12 +139,27 @@ check "peer list shows one expired" grep -qE '^one .* expired ' "$T/list2.out"
 wait "$PING"
 check "client two's ping lost no packet during the expiry" grep -q " 0% packet loss" "$T/ping2b.log"
 
+# ---- rotate-key: the old key is refused at once, the new config works -------------------------------------
+TWO_OLD=$(pub_of "$T/two.conf")
+"$NFSWG" --root "$R" peer rotate-key "$NAME" two >"$T/two-new.conf" 2>"$T/rotate.out"
+TWO_NEW=$(pub_of "$T/two-new.conf")
+check "rotate-key printed a config with a new key" [ -n "$TWO_NEW" -a "$TWO_NEW" != "$TWO_OLD" ]
+check "the daemon reloads the new key" hup_daemon 15
+check "the old key is gone from the device" sh -c "! ip netns exec $NSB wg show $IFB peers | grep -qx '$TWO_OLD'"
+check "the new key is on the device" on_device "$TWO_NEW"
+check "client two with its old key can no longer ping" sh -c "! ip netns exec $NS2 ping -c 2 -W 1 10.87.0.1 >/dev/null"
+reconfigure_client "$NS2" "$IF2" "$T/two-new.conf" || fail "client two reconfigured with the new key"
+check "client two with the new config pings" quiet in2 ping -c 1 -w 10 10.87.0.1
+check "the bridge saw the new key's handshake" \
+        sh -c "ip netns exec $NSB wg show $IFB latest-handshakes | awk '\$1 == \"$TWO_NEW\" && \$2 > 0' | grep -q ."
+check "client two is still exported to" exported_to 10.87.0.3
+
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
 check "daemon stops cleanly (exit $rc)" [ "$rc" = 0 ]
 
 if [ "$FAILS" -gt 0 ]; then
         echo "$FAILS check(s) failed"
-        for f in one.err two.err disable.out enable.out list.out daemon.log; do echo "== $f"; cat "$T/$f" 2>/dev/null; done
+        for f in one.err two.err disable.out enable.out list.out rotate.out daemon.log; do echo "== $f"; cat "$T/$f" 2>/dev/null; done
         exit 1
 fi
 echo "all lifecycle netns checks passed"

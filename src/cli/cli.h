@@ -62,5 +62,6 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_disable(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_enable(int argc, char *argv[], const CliContext *ctx);
 int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx);
+int verb_peer_rename(int argc, char *argv[], const CliContext *ctx);
 int verb_mount_hint(int argc, char *argv[], const CliContext *ctx);
 int verb_status(int argc, char *argv[], const CliContext *ctx);

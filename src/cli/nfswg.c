@@ -37,6 +37,7 @@ static void help(FILE *f) {
                 "  peer list NAME\n"
                 "  peer config NAME PEER [--qr | --qr=png FILE]\n"
                 "  peer disable|enable NAME PEER\n"
+                "  peer rename NAME OLD NEW\n"
                 "  peer rotate-key NAME PEER [--qr]\n"
                 "  mount-hint NAME PEER [--os linux|macos|windows]\n"
                 "  status [NAME] [--json]\n"
@@ -137,12 +138,13 @@ static const Verb peer_verbs[] = {
         { "config", verb_peer_config, "Print a peer's wg-quick config, or its QR code" },
         { "disable", verb_peer_disable, "Take a peer's access away, keeping it configured; reload the bridge" },
         { "enable", verb_peer_enable, "Give a disabled peer its access back; reload the bridge" },
+        { "rename", verb_peer_rename, "Rename a peer added with 'peer add'; reload the bridge" },
         { "rotate-key", verb_peer_rotate_key, "New key pair and client config for a peer; the old key is refused" },
 };
 
 int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         if (argc < 2)
-                return cli_usage_error("peer: missing subcommand (add, remove, list, config, disable, enable, rotate-key).");
+                return cli_usage_error("peer: missing subcommand (add, remove, list, config, disable, enable, rename, rotate-key).");
         if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
                 printf("Usage: nfswg peer SUBCOMMAND ...\n\n");
                 for (size_t i = 0; i < ELEMENTSOF(peer_verbs); i++)

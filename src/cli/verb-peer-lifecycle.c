@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* nfswg peer disable / enable (a peer's access taken away and given back without forgetting it)
- * and rotate-key (a new key pair for a peer). Only the drop-in `nfswg peer add` wrote is edited (as
+/* nfswg peer disable / enable (a peer's access taken away and given back without forgetting it),
+ * rotate-key (a new key pair for a peer) and rename. Only the drop-in `nfswg peer add` wrote is edited (as
  * peer remove removes only that), validated as the daemon will read it, and applied live by
  * reloading nfswg@NAME. */
 #include <getopt.h>
@@ -14,6 +14,7 @@
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
+#include "shared/strbuf.h"
 
 /* A peer's drop-in, read under the config lock, ready to be replaced. */
 typedef struct PeerEdit {
@@ -290,5 +291,128 @@ int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx_in) {
                 fputc('\n', stdout);
                 r = peer_print_qr(client, NULL);
         }
+        return r;
+}
+
+/* The drop-in's text for the peer's new name: Name=, the header peer add wrote, and the
+ * PresharedKeyFile= peer add made (kept in the peer's name). NULL on OOM. */
+static char *rename_dropin_text(const char *text, const char *bridge, const char *old, const char *new,
+                                const char *old_psk, const char *new_psk, bool psk_ours) {
+        _cleanup_free_ char *head_old = NULL, *head_new = NULL, *rm_old = NULL, *rm_new = NULL, *t1 = NULL;
+        if (asprintf(&head_old, "# Peer '%s' of bridge '%s', written by 'nfswg peer add'.\n", old, bridge) < 0 ||
+            asprintf(&head_new, "# Peer '%s' of bridge '%s', written by 'nfswg peer add'.\n", new, bridge) < 0 ||
+            asprintf(&rm_old, "# Remove it with 'nfswg peer remove %s %s'.\n", bridge, old) < 0 ||
+            asprintf(&rm_new, "# Remove it with 'nfswg peer remove %s %s'.\n", bridge, new) < 0)
+                return NULL;
+        StrBuf sb = {};
+        for (const char *line = text; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t l = nl ? (size_t) (nl - line) + 1 : strlen(line);
+                if (l == strlen(head_old) && strncmp(line, head_old, l) == 0)
+                        strbuf_appendf(&sb, "%s", head_new);
+                else if (l == strlen(rm_old) && strncmp(line, rm_old, l) == 0)
+                        strbuf_appendf(&sb, "%s", rm_new);
+                else
+                        strbuf_appendf(&sb, "%.*s%s", (int) l, line, nl ? "" : "\n");
+                line += l;
+        }
+        _cleanup_free_ char *t0 = strbuf_finish(&sb);
+        if (!t0 || !(t1 = peer_dropin_set_key(t0, "Name", new)))
+                return NULL;
+        return psk_ours ? peer_dropin_set_key(t1, "PresharedKeyFile", new_psk) : TAKE_PTR(t1);
+}
+
+/* The stored client config's first line names the peer (emit_client_config()); the rest does not. */
+static void rename_client_header(const char *path, const char *bridge, const char *old, const char *new) {
+        _cleanup_(secret_freep) char *text = NULL;
+        _cleanup_free_ char *from = NULL, *to = NULL;
+        if (read_full_file(path, &text, NULL) < 0 || asprintf(&from, "for peer %s of nfswg bridge %s,", old, bridge) < 0 ||
+            asprintf(&to, "for peer %s of nfswg bridge %s,", new, bridge) < 0)
+                return;
+        const char *hit = strstr(text, from), *nl = strchr(text, '\n');
+        if (!hit || (nl && hit > nl))
+                return;
+        StrBuf sb = {};
+        strbuf_appendf(&sb, "%.*s%s%s", (int) (hit - text), text, to, hit + strlen(from));
+        _cleanup_(secret_freep) char *out = strbuf_finish(&sb);
+        if (out)
+                (void) write_file_atomic(path, out, 0600, (uid_t) -1, (gid_t) -1);
+}
+
+int verb_peer_rename(int argc, char *argv[], const CliContext *ctx_in) {
+        CliContext ctx = *ctx_in;
+        const char *pos[3] = {};
+        _cleanup_(peer_edit_done) PeerEdit e = { .lock_fd = -1 };
+        int r;
+
+        r = parse_peer_args(argc, argv, &ctx, "nfswg peer rename", "NAME OLD NEW", pos, 3);
+        if (r != 0)
+                return r == CLI_PARSE_DONE ? 0 : r;
+        const char *name = pos[0], *old = pos[1], *new = pos[2];
+        if ((r = cli_check_name("peer", new)) < 0)
+                return r;
+        r = peer_edit_begin(&ctx, name, old, &e);
+        if (r < 0)
+                return r;
+        if (streq(old, new))
+                return log_error_errno(EINVAL, "Peer '%s' already has that name.", old);
+        const Peer *taken = bridge_find_peer_any(e.bridge, new);
+        if (taken)
+                return log_error_errno(EEXIST, "Bridge '%s' already has a peer named '%s' (%s:%u).", name, new,
+                                       strempty(taken->source), taken->line);
+        /* An export that names the peer is in the administrator's file: renaming would leave it
+         * naming nobody, and we never edit their file. */
+        for (size_t i = 0; i < e.bridge->n_exports; i++) {
+                const Export *x = &e.bridge->exports[i];
+                if (strv_contains(x->peers, old))
+                        return log_error_errno(EPERM, "%s:%u: [Export] %s: Peers= names '%s'; nfswg does not edit this file: "
+                                               "rename the peer there too, or list it as '%s' there first.",
+                                               strempty(x->source), x->peers_line, x->path, old, new);
+        }
+
+        _cleanup_free_ char *old_psk = peer_psk_host_path(name, old), *new_psk = peer_psk_host_path(name, new);
+        _cleanup_free_ char *new_dropin = peer_dropin_filename(new), *what = NULL;
+        _cleanup_free_ char *old_client = peer_client_path(&ctx, name, old, ".conf"),
+                            *new_client = peer_client_path(&ctx, name, new, ".conf"),
+                            *old_psk_path = peer_client_path(&ctx, name, old, ".psk"),
+                            *new_psk_path = peer_client_path(&ctx, name, new, ".psk");
+        if (!old_psk || !new_psk || !new_dropin || !old_client || !new_client || !old_psk_path || !new_psk_path ||
+            asprintf(&what, "peer '%s' renamed '%s'", old, new) < 0)
+                return log_oom();
+        bool psk_ours = e.peer->preshared_key_file && streq(e.peer->preshared_key_file, old_psk);
+        _cleanup_free_ char *text = rename_dropin_text(e.text, name, old, new, old_psk, new_psk, psk_ours);
+        if (!text)
+                return log_oom();
+        if (access(new_client, F_OK) == 0 || (psk_ours && access(new_psk_path, F_OK) == 0))
+                return log_error_errno(EEXIST, "%s (or its .psk) already exists, left by an earlier peer '%s'; remove it first.",
+                                       new_client, new);
+
+        /* The peer's own files take the new name first (the daemon reads the preshared key at the
+         * reload); a failure later gives them the old one back. */
+        bool moved_client = false, moved_psk = false;
+        if (rename(old_client, new_client) >= 0)
+                moved_client = true;
+        else if (errno != ENOENT)
+                return log_error_errno(errno, "Failed to rename %s: %m", old_client);
+        if (moved_client)
+                rename_client_header(new_client, name, old, new);
+        r = 0;
+        if (psk_ours) {
+                if (rename(old_psk_path, new_psk_path) >= 0)
+                        moved_psk = true;
+                else if (errno != ENOENT)
+                        r = log_error_errno(errno, "Failed to rename %s: %m", old_psk_path);
+        }
+        if (r >= 0)
+                r = peer_edit_commit(&ctx, &e, new_dropin, text, what, NULL);
+        if (r >= 0) {
+                fprintf(stderr, "Renamed peer '%s' of bridge '%s' to '%s' (%s%s/%s.conf.d/%s).\n", old, name, new,
+                        ctx.root, CLI_CONFIG_DIR, name, new_dropin);
+                return 0;
+        }
+        if (moved_psk)
+                (void) rename(new_psk_path, old_psk_path);
+        if (moved_client)
+                (void) rename(new_client, old_client);
         return r;
 }

@@ -534,7 +534,7 @@ expect_completion() { # EXPECTED WORD...
 }
 expect_completion "check init mount-hint peer render status " nfswg ""
 expect_completion "--help --root --version " nfswg --
-expect_completion "add config disable enable list remove rotate-key " nfswg --root "$R" peer ""
+expect_completion "add config disable enable list remove rename rotate-key " nfswg --root "$R" peer ""
 expect_completion "bridge " nfswg --root "$R" peer list ""
 expect_completion "admin laptop site tablet " nfswg --root "$R" peer remove bridge ""
 expect_completion "tablet " nfswg --root "$R" peer config bridge t
@@ -631,6 +631,37 @@ expect_err "bridge.conf:11: peer 'admin' is defined here"
 refused 1 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge ghost
 refused 2 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge
 refused 2 "$RL" "$NFSWG" --root "$RL" peer rotate-key bridge phone --frob
+
+echo "# peer rename"
+run 0 "$NFSWG" --root "$RL" peer add bridge cam --psk
+cp "$LD/peer-cam.conf" "$T/cam.before"
+run 0 "$NFSWG" --root "$RL" peer rename bridge cam camera
+[ ! -e "$LD/peer-cam.conf" ] || fail "rename left the old drop-in"
+grep -q '^Name=camera$' "$LD/peer-camera.conf" || fail "rename: no Name=camera"
+grep -q "^# Peer 'camera' of bridge 'bridge'" "$LD/peer-camera.conf" || fail "rename: the header names the old peer"
+grep -q '^PresharedKeyFile=/var/lib/nfswg/bridge/peers/camera.psk$' "$LD/peer-camera.conf" || fail "rename: PresharedKeyFile= not renamed"
+[ -e "$RL/var/lib/nfswg/bridge/peers/camera.psk" ] && [ ! -e "$RL/var/lib/nfswg/bridge/peers/cam.psk" ] || fail "rename: the .psk not moved"
+[ -e "$RL/var/lib/nfswg/bridge/peers/camera.conf" ] && [ ! -e "$RL/var/lib/nfswg/bridge/peers/cam.conf" ] || fail "rename: the stored config not moved"
+head -1 "$RL/var/lib/nfswg/bridge/peers/camera.conf" | grep -q "for peer camera of" || fail "rename: the stored config names the old peer"
+expect_mode "$RL/var/lib/nfswg/bridge/peers/camera.conf" 600
+diff <(grep -v -e '^Name=' -e '^#' -e '^PresharedKeyFile=' "$T/cam.before") \
+        <(grep -v -e '^Name=' -e '^#' -e '^PresharedKeyFile=' "$LD/peer-camera.conf") >/dev/null || fail "rename changed more than the name"
+run 0 "$NFSWG" --root "$RL" check bridge
+run 0 "$NFSWG" --root "$RL" peer config bridge camera
+expect_out "PrivateKey = "
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rename bridge camera laptop
+expect_err "already has a peer named 'laptop'"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rename bridge admin boss
+expect_err "bridge.conf:11: peer 'admin' is defined here"
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rename bridge ghost x
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rename bridge camera Bad
+refused 2 "$RL" "$NFSWG" --root "$RL" peer rename bridge camera
+# the administrator's own [Export] Peers= names it: refused at that FILE:LINE
+printf '\n[Export]\nPath=/srv/cams\nPeers=camera laptop\n' >>"$RL/etc/nfswg/bridge.conf"
+run 0 "$NFSWG" --root "$RL" check bridge
+line=$(grep -n '^Peers=camera laptop$' "$RL/etc/nfswg/bridge.conf" | cut -d: -f1)
+refused 1 "$RL" "$NFSWG" --root "$RL" peer rename bridge camera cam2
+expect_err "bridge.conf:$line: \[Export\] /srv/cams: Peers= names 'camera'; nfswg does not edit this file"
 
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

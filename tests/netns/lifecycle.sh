@@ -9,7 +9,7 @@
 # Proves: peer disable cuts client one at once (WireGuard, table, exports) while client two's ping
 # loses nothing, and peer enable gives it back unchanged; Expires= a few seconds ahead cuts client
 # one at that time, logged once, client two undisturbed; rotate-key refuses client two's old key at
-# once and its new config works. Root only; exits 77 (skip) without root
+# once and its new config works; rename keeps client two working without a lost packet. Root only; exits 77 (skip) without root
 # or the tools.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -154,12 +154,26 @@ check "the bridge saw the new key's handshake" \
         sh -c "ip netns exec $NSB wg show $IFB latest-handshakes | awk '\$1 == \"$TWO_NEW\" && \$2 > 0' | grep -q ."
 check "client two is still exported to" exported_to 10.87.0.3
 
+# ---- rename keeps the peer working ------------------------------------------------------------------
+in2 ping -i 0.05 -c 200 -W 1 10.87.0.1 >"$T/ping2c.log" 2>&1 &
+PING=$!
+sleep 1
+"$NFSWG" --root "$R" peer rename "$NAME" two deux >"$T/rename.out" 2>&1
+check "peer rename two deux" [ -e "$D/peer-deux.conf" -a ! -e "$D/peer-two.conf" ]
+check "the daemon reloads the renamed peer" hup_daemon 15
+check "the key is still on the device" on_device "$TWO_NEW"
+check "client two (now deux) is still exported to" exported_to 10.87.0.3
+wait "$PING"
+check "client two's ping lost no packet during the rename" grep -q " 0% packet loss" "$T/ping2c.log"
+inb "$NFSWG" --root "$R" peer list "$NAME" >"$T/list3.out" 2>&1
+check "peer list shows deux" grep -qE '^deux .* enabled ' "$T/list3.out"
+
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
 check "daemon stops cleanly (exit $rc)" [ "$rc" = 0 ]
 
 if [ "$FAILS" -gt 0 ]; then
         echo "$FAILS check(s) failed"
-        for f in one.err two.err disable.out enable.out list.out rotate.out daemon.log; do echo "== $f"; cat "$T/$f" 2>/dev/null; done
+        for f in one.err two.err disable.out enable.out list.out rotate.out rename.out daemon.log; do echo "== $f"; cat "$T/$f" 2>/dev/null; done
         exit 1
 fi
 echo "all lifecycle netns checks passed"

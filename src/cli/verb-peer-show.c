@@ -205,6 +205,11 @@ int verb_mount_hint(int argc, char *argv[], const CliContext *ctx_in) {
         r = load_peer(&ctx, a.pos[0], a.pos[1], &h, &b, &p);
         if (r < 0)
                 return r;
+        if (!mount_hint_os_supported(b, os))
+                return log_error_errno(EPROTONOSUPPORT,
+                                       "Bridge '%s' offers no NFSv3, the only version Windows' Client for NFS speaks: "
+                                       "add 3 to NFSVersions= in [Bridge] of %s%s first.",
+                                       b->name, ctx.root, b->config_id);
         _cleanup_free_ char *text = emit_mount_hint(b, p, os);
         if (!text)
                 return log_oom();

@@ -331,7 +331,7 @@ expect_out "# Endpoint"
 run 0 "$NFSWG" --root "$RN" peer config b p
 expect_err "Endpoint= is not set"
 
-for os in linux macos windows; do
+for os in linux macos; do   # windows: see "mount-hint: the printed commands" below
         refused 0 "$R" "$NFSWG" --root "$R" mount-hint bridge laptop --os $os
         expect_out "/srv/nfswg"
 done
@@ -365,6 +365,58 @@ fi
 refused 1 "$R" "$NFSWG" --root "$R" status nobridge
 refused 2 "$R" "$NFSWG" --root "$R" status a b
 refused 2 "$R" "$NFSWG" --root "$R" status --frob
+
+# ---------------------------------------------------------------------------------------------
+echo "# mount-hint: the printed commands pasted into bash"
+RM=$(new_root mount-hint)
+write_bridge "$RM" media '[Export]' 'Path=/srv/photos' 'Peers=*'
+run 0 "$NFSWG" --root "$RM" peer add media laptop
+# The hint run by bash with sudo, mkdir, mount and tee standing in: every command must parse, and
+# the unit file tee writes must carry the name systemd derives from its Where=.
+run 0 "$NFSWG" --root "$RM" mount-hint media laptop
+cp "$T/out" "$T/hint"
+checks=$((checks + 1))
+bash -n "$T/hint" || fail "mount-hint output is not valid bash"
+mkdir -p "$T/hint-units"
+checks=$((checks + 1))
+(
+        cd "$T/hint-units" || exit 1
+        sudo() { "$@"; }
+        mkdir() { :; }
+        mount() { printf '%s\n' "$*" >>mount.log; }
+        tee() { cat >"$(basename "$1")"; }
+        source "$T/hint"
+) || fail "mount-hint output failed when run"
+for where in /mnt/nfswg-photos /mnt/nfswg-nfswg; do
+        unit=$(systemd-escape --path --suffix=mount "$where")
+        checks=$((checks + 1))
+        if [ ! -f "$T/hint-units/$unit" ]; then
+                fail "mount-hint: no unit file named $unit (systemd-escape of $where); got: $(ls "$T/hint-units" | tr '\n' ' ')"
+                continue
+        fi
+        grep -qx "Where=$where" "$T/hint-units/$unit" || fail "mount-hint: $unit does not say Where=$where"
+        # the enable hint names the same unit, as bash reads it
+        enable=$(sed -n 's/^# or with a systemd unit (then: sudo systemctl enable --now \(.*\)):$/\1/p' "$T/hint" |
+                 while read -r w; do eval "printf '%s\n' $w"; done)
+        grep -qxF "$unit" <<<"$enable" || fail "mount-hint: the systemctl enable hint does not name $unit as bash reads it"
+done
+grep -qx -- "-t nfs -o vers=4.2,proto=tcp,rsize=1048576,wsize=1048576,hard,timeo=600,nconnect=4 10.8.0.1:/srv/photos /mnt/nfswg-photos" \
+        "$T/hint-units/mount.log" || fail "mount-hint: the mount command did not reach mount as written"
+# Windows' client speaks NFSv3 only: a v4-only bridge gets an error, not a command that cannot work
+refused 1 "$RM" "$NFSWG" --root "$RM" mount-hint media laptop --os windows
+expect_err "NFSv3"
+grep -q 'mount -o' "$T/out" && fail "mount-hint --os windows printed a command for a v4-only bridge"
+printf '[Bridge]\nNFSVersions=4.2 3\n' >"$RM/etc/nfswg/media.conf.d/10-v3.conf"
+refused 0 "$RM" "$NFSWG" --root "$RM" mount-hint media laptop --os windows
+expect_out 'mount -o anon,mtype=hard \\\\10.8.0.1\\srv\\photos'
+# nas mode: the NAS's address is in the command, so nothing asks to replace it
+RN2=$(new_root mount-hint-nas)
+printf '[Bridge]\nMode=nas\nAddress=10.8.0.1/24\nListenPort=51820\n[Forward]\nTo=192.168.50.10/32\n' >"$RN2/etc/nfswg/nas.conf"
+run 0 "$NFSWG" --root "$RN2" peer add nas laptop
+refused 0 "$RN2" "$NFSWG" --root "$RN2" mount-hint nas laptop
+expect_out "192.168.50.10:/PATH-EXPORTED-BY-THE-NAS"
+grep -q "NAS-ADDRESS" "$T/out" && fail "mount-hint (nas): asks to replace NAS-ADDRESS although the command names the NAS"
+bash -n "$T/out" || fail "mount-hint (nas) output is not valid bash"
 
 # ---------------------------------------------------------------------------------------------
 echo "# peer remove"

@@ -57,9 +57,13 @@ static bool module_dark(const QrBitmap *q, long x, long y) {
         return q->dark[(size_t) y * q->width + (size_t) x];
 }
 
+size_t qr_utf8_columns(const QrBitmap *q) {
+        return q->width + 2 * QR_QUIET_ZONE;
+}
+
 char *qr_format_utf8(const QrBitmap *q, bool ansi) {
         StrBuf s = {};
-        long side = (long) q->width + 2 * QR_QUIET_ZONE;
+        long side = (long) qr_utf8_columns(q);
 
         for (long y = 0; y < side; y += 2) {
                 if (ansi)

@@ -179,7 +179,19 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
                 fputs(text, stdout);
                 return 0;
         }
-        r = peer_print_qr(text, png ? a.pos[2] : NULL);
+        /* A QR code is imported as it is: one with a placeholder makes a tunnel that cannot work. */
+        if (!priv_arg)
+                return log_error_errno(ENOKEY,
+                                       "Peer '%s' has no private key on this host (it was added with --public-key, or its "
+                                       "stored config does not match), so there is no QR code to show: print the config "
+                                       "as text ('nfswg peer config %s %s') and fill in the key where it says REPLACE.",
+                                       p->name, b->name, p->name);
+        if (r > 0)
+                return log_error_errno(ENOKEY,
+                                       "The config of peer '%s' has a placeholder (see above), so there is no QR code to "
+                                       "show: print it as text and fill it in.",
+                                       p->name);
+        r = peer_print_qr(text, png ? a.pos[2] : NULL, b->name, p->name);
         if (r >= 0 && png)
                 fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", a.pos[2]);
         return r;

@@ -419,6 +419,41 @@ grep -q "NAS-ADDRESS" "$T/out" && fail "mount-hint (nas): asks to replace NAS-AD
 bash -n "$T/out" || fail "mount-hint (nas) output is not valid bash"
 
 # ---------------------------------------------------------------------------------------------
+echo "# QR codes: only of a complete config, only when they fit"
+# no private key known (added with --public-key): the text keeps its placeholder, --qr refuses
+refused 0 "$R" "$NFSWG" --root "$R" peer config bridge site
+expect_out "PrivateKey = REPLACE"
+refused 1 "$R" "$NFSWG" --root "$R" peer config bridge site --qr
+expect_err "no private key"
+grep -q "█" "$T/out" && fail "peer config --qr printed a QR code of a config without its private key"
+refused 1 "$R" "$NFSWG" --root "$R" peer config bridge site --qr=png "$R/site.png"
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge other --public-key eEf4xJbysSXH+XKko52POQZeZ5KQlTtqMGeyfBoJjy8= --qr
+expect_err "private key"
+# the terminal's width (TIOCGWINSZ, else $COLUMNS): a wider code is refused with the PNG command
+qr_on_tty() { # COLS CMD...: runs CMD on a pseudo-terminal COLS wide; its output in $T/out
+        local cols=$1
+        shift
+        checks=$((checks + 1))
+        COLS=$cols script -qec "stty cols \$COLS; $(printf '%q ' "$@")" /dev/null </dev/null >"$T/out" 2>&1
+}
+if command -v script >/dev/null; then
+        qr_on_tty 40 "$NFSWG" --root "$R" peer config bridge laptop --qr
+        [ $? = 1 ] || fail "a QR code wider than a 40-column terminal was not refused"
+        grep -q -- "--qr=png FILE" "$T/out" || fail "the refused QR code does not point at --qr=png"
+        grep -q "█" "$T/out" && fail "a QR code wider than the terminal was printed"
+        qr_on_tty 200 "$NFSWG" --root "$R" peer config bridge laptop --qr
+        [ $? = 0 ] || fail "a QR code was refused on a 200-column terminal"
+        grep -q "█" "$T/out" || fail "no QR code on a 200-column terminal"
+        # no size from the terminal: $COLUMNS
+        checks=$((checks + 1))
+        script -qec "stty cols 0; COLUMNS=30 $NFSWG --root $R peer config bridge laptop --qr" /dev/null </dev/null \
+                >"$T/out" 2>&1 && fail "a QR code wider than \$COLUMNS=30 was not refused"
+fi
+# not a terminal: no limit
+COLUMNS=20 run 0 "$NFSWG" --root "$R" peer config bridge laptop --qr
+expect_out "█"
+
+# ---------------------------------------------------------------------------------------------
 echo "# peer remove"
 refused 1 "$R" "$NFSWG" --root "$R" peer remove bridge ghost
 refused 2 "$R" "$NFSWG" --root "$R" peer remove bridge

@@ -90,6 +90,20 @@ int cli_check_name(const char *what, const char *name) {
         return 0;
 }
 
+int cli_bridge_config(const CliContext *ctx, const char *name, char **ret) {
+        _cleanup_free_ char *conf = NULL;
+        if (asprintf(&conf, "%s" CLI_CONFIG_DIR "/%s.conf", ctx->root, name) < 0)
+                return log_oom();
+        if (access(conf, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return log_error_errno(ENOENT, "There is no bridge '%s' (no %s): 'nfswg%s%s init %s' creates it.",
+                                               name, conf, isempty(ctx->root) ? "" : " --root ", ctx->root, name);
+                return log_error_errno(errno, "%s: %m", conf);
+        }
+        *ret = TAKE_PTR(conf);
+        return 0;
+}
+
 int cli_load_bridge(const CliContext *ctx, const char *name, Host **ret_host, const Bridge **ret_bridge) {
         _cleanup_(host_freep) Host *h = NULL;
         int r;
@@ -98,14 +112,10 @@ int cli_load_bridge(const CliContext *ctx, const char *name, Host **ret_host, co
         if (r < 0)
                 return r;
 
-        _cleanup_free_ char *path = cli_root_path(ctx, CLI_CONFIG_DIR "/");
-        if (!path)
-                return log_oom();
         _cleanup_free_ char *conf = NULL;
-        if (asprintf(&conf, "%s%s.conf", path, name) < 0)
-                return log_oom();
-        if (access(conf, F_OK) < 0)
-                return log_error_errno(errno, "%s: %m", conf);
+        r = cli_bridge_config(ctx, name, &conf);
+        if (r < 0)
+                return r;
 
         r = host_load(ctx->root, &h);
         if (!h)
@@ -188,6 +198,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         log_set_ident("nfswg");
         log_set_target(LOG_TARGET_STDERR);
+        log_set_stderr_prefix("nfswg: ");
         int r = run(argc, argv);
         if (fflush(stdout) != 0 && r == 0) {
                 log_error_errno(errno, "Failed to write output: %m");

@@ -51,10 +51,9 @@ static int load_host_strict(const CliContext *ctx, const char *name, Host **ret)
         if (r < 0)
                 return r;
         _cleanup_free_ char *conf = NULL;
-        if (asprintf(&conf, "%s" CLI_CONFIG_DIR "/%s.conf", ctx->root, name) < 0)
-                return log_oom();
-        if (access(conf, F_OK) < 0)
-                return log_error_errno(errno, "%s: %m", conf);
+        r = cli_bridge_config(ctx, name, &conf);
+        if (r < 0)
+                return r;
 
         r = host_load(ctx->root, &h);
         if (r < 0)

@@ -61,7 +61,7 @@ static int parse_show_args(int argc, char *argv[], const char *prog, const char 
                 }
         a->n_pos = (size_t) (argc - optind);
         if (a->n_pos > ELEMENTSOF(a->pos))
-                return cli_usage_error("%s: too many arguments. Usage: %s %s", prog, prog, usage);
+                return cli_usage_error("%s: too many arguments. Usage: %s %s", prog + strlen("nfswg "), prog, usage);
         for (size_t i = 0; i < a->n_pos; i++)
                 a->pos[i] = argv[optind + (int) i];
         return 0;

@@ -210,6 +210,48 @@ grep -q '^AllowedIPs=10.8.0.0/24$' "$RC/etc/nfswg/home.conf" || fail "client ini
 run 0 "$NFSWG" --root "$RC" check home
 
 # ---------------------------------------------------------------------------------------------
+echo "# init: names of 10 to 32 characters, --interface, the paths it prints"
+RL=$(new_root init-long)
+long=photos-of-the-family-2024-backup   # 32 characters: nfswg-NAME would be 38
+run 0 "$NFSWG" --root "$RL" init "$long"
+if1=$(sed -n 's/^Interface=//p' "$RL/etc/nfswg/$long.conf")
+[ ${#if1} -ge 1 ] && [ ${#if1} -le 15 ] || fail "init $long: Interface=$if1 is not 1-15 characters"
+expect_out "interface $if1"
+run 0 "$NFSWG" --root "$RL" check "$long"
+# the same name on another host gets the same interface; a bridge that holds it makes init pick another
+RL2=$(new_root init-long2)
+printf '[Bridge]\nInterface=%s\nAddress=10.9.0.1/24\nListenPort=51899\n' "$if1" >"$RL2/etc/nfswg/first.conf"
+run 0 "$NFSWG" --root "$RL2" init "$long"
+if2=$(sed -n 's/^Interface=//p' "$RL2/etc/nfswg/$long.conf")
+[ -n "$if2" ] && [ "$if2" != "$if1" ] && [ ${#if2} -le 15 ] || fail "init did not avoid Interface=$if1 of another bridge (got '$if2')"
+run 0 "$NFSWG" --root "$RL2" check "$long"
+# --interface: as given; a clash or an invalid name is refused, pointing at no line of the unwritten file
+run 0 "$NFSWG" --root "$RL" init tenletters --interface wg-ten
+grep -qx 'Interface=wg-ten' "$RL/etc/nfswg/tenletters.conf" || fail "init --interface not written"
+refused 1 "$RL" "$NFSWG" --root "$RL" init other --interface wg-ten
+expect_err "Interface=wg-ten is also used"
+grep -q "other.conf:[0-9]" "$T/err" && fail "init's error points at a line of other.conf, which does not exist"
+refused 2 "$RL" "$NFSWG" --root "$RL" init other --interface 'a b'
+refused 2 "$RL" "$NFSWG" --root "$RL" init other --interface sixteen-chars-xx
+refused 1 "$RL" "$NFSWG" --root "$RL" init other --address 300.1.1.1/24
+grep -q "other.conf:[0-9]" "$T/err" && fail "init's error points at a line of other.conf, which does not exist"
+expect_err "^nfswg: "
+# every path it prints is the one it wrote, below --root
+run 0 "$NFSWG" --root "$RL" init short
+expect_out "Created $RL/etc/nfswg/short.conf"
+expect_out "$RL/var/lib/nfswg/short/private.key"
+grep -v -F "$RL" "$T/out" | grep -q "/etc/nfswg/\|/var/lib/nfswg/" && fail "init printed a path outside --root"
+# a missing bridge: the nfswg: prefix and the init command
+refused 1 "$RL" "$NFSWG" --root "$RL" peer list nosuch
+expect_err "^nfswg: "
+expect_err "nfswg --root $RL init nosuch"
+refused 1 "$RL" "$NFSWG" --root "$RL" check nosuch
+expect_err "init nosuch"
+# one prefix, not two
+refused 2 "$RL" "$NFSWG" --root "$RL" peer config a b c d
+grep -q "nfswg: nfswg" "$T/err" && fail "doubled prefix: $(head -1 "$T/err")"
+
+# ---------------------------------------------------------------------------------------------
 echo "# peer add"
 R=$(new_root peer)
 write_bridge "$R" bridge

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 
@@ -28,8 +29,9 @@ static void help(FILE *f) {
                 fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].description);
         fprintf(f,
                 "\n"
-                "  init NAME [--mode MODE] [--address ADDR/LEN] [--port PORT] [--endpoint HOST:PORT]\n"
-                "            [--export PATH] [--server-key KEY] [--allowed-ips NET]\n"
+                "  init NAME [--mode MODE] [--interface IFACE] [--address ADDR/LEN] [--port PORT]\n"
+                "            [--endpoint HOST:PORT] [--export PATH] [--forward NET|@BRIDGE]\n"
+                "            [--server-key KEY] [--allowed-ips NET]\n"
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
                 "  peer remove NAME PEER\n"
                 "  peer list NAME\n"
@@ -38,6 +40,8 @@ static void help(FILE *f) {
                 "  status [NAME] [--json]\n"
                 "  check NAME|FILE\n"
                 "  render NAME\n"
+                "\n"
+                "Each command explains its options with --help (nfswg peer add --help).\n"
                 "\n"
                 "Options:\n"
                 "  --root DIR  operate on the files under DIR instead of / (no running system is touched)\n"
@@ -147,7 +151,7 @@ int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         if (argc < 2)
                 return cli_usage_error("peer: missing subcommand (add, remove, list, config).");
         if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
-                printf("Usage: nfswg peer SUBCOMMAND ...\n\n");
+                printf("Usage: nfswg peer SUBCOMMAND ...\n\nSubcommands (each explains its options with --help):\n");
                 for (size_t i = 0; i < ELEMENTSOF(peer_verbs); i++)
                         printf("  %-7s %s\n", peer_verbs[i].name, peer_verbs[i].description);
                 return 0;

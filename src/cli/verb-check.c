@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "emit/render.h"
 #include "shared/log.h"
 
@@ -26,7 +27,7 @@ static int parse_one_arg(int argc, char *argv[], const char *prog, CliContext *c
                                 return EXIT_USAGE;
                         break;
                 case 'h':
-                        printf("Usage: %s NAME%s\n", prog, streq(prog, "nfswg check") ? "|FILE" : "");
+                        help_print(streq(prog, "nfswg check") ? help_check : help_render);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/state-files.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
@@ -106,10 +107,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         a->interface = optarg;
                         break;
                 case 'h':
-                        printf("Usage: nfswg init NAME [--mode embedded|nas|relay|client] [--address ADDR/LEN]...\n"
-                               "                  [--port PORT] [--endpoint HOST:PORT] [--export PATH]...\n"
-                               "                  [--forward NET|@BRIDGE]... (nas, relay)\n"
-                               "                  [--server-key KEY] [--allowed-ips NET]... (client)\n");
+                        help_print(help_init);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/peer-client.h"
 #include "cli/status.h"
 #include "emit/emit.h"
@@ -20,8 +21,8 @@ typedef struct ShowArgs {
         const char *os;     /* mount-hint --os */
 } ShowArgs;
 
-static int parse_show_args(int argc, char *argv[], const char *prog, const char *usage, CliContext *ctx,
-                           ShowArgs *a) {
+static int parse_show_args(int argc, char *argv[], const char *prog, const char *usage, const char *help,
+                           CliContext *ctx, ShowArgs *a) {
         enum { ARG_ROOT = 0x100, ARG_QR, ARG_OS };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -54,7 +55,7 @@ static int parse_show_args(int argc, char *argv[], const char *prog, const char 
                         a->os = optarg;
                         break;
                 case 'h':
-                        printf("Usage: %s %s\n", prog, usage);
+                        help_print(help);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -89,7 +90,7 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
         ShowArgs a = {};
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg peer list", "NAME", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg peer list", "NAME", help_peer_list, &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         if (a.n_pos != 1)
@@ -138,7 +139,8 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
         ShowArgs a = {};
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg peer config", "NAME PEER [--qr | --qr=png FILE]", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg peer config", "NAME PEER [--qr | --qr=png FILE]", help_peer_config,
+                            &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         bool png = a.qr && streq(a.qr, "png");
@@ -203,7 +205,8 @@ int verb_mount_hint(int argc, char *argv[], const CliContext *ctx_in) {
         MountHintOs os = MOUNT_HINT_LINUX;
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg mount-hint", "NAME PEER [--os linux|macos|windows]", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg mount-hint", "NAME PEER [--os linux|macos|windows]", help_mount_hint,
+                            &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         if (a.n_pos != 2)

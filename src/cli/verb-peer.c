@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/config-edit.h"
+#include "cli/help.h"
 #include "cli/peer-address.h"
 #include "cli/peer-client.h"
 #include "cli/peer-dropin.h"
@@ -107,8 +108,7 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                         a->qr = true;
                         break;
                 case 'h':
-                        printf("Usage: nfswg peer add NAME PEER [--address ADDR]... [--public-key KEY] [--keepalive SEC]\n"
-                               "                          [--psk] [--qr]\n");
+                        help_print(help_peer_add);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -366,8 +366,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
                                 return EXIT_USAGE;
                         break;
                 case 'h':
-                        printf("Usage: nfswg peer remove NAME PEER\n");
-                        return 0;
+                        return help_print(help_peer_remove);
                 default:
                         return EXIT_USAGE;
                 }

@@ -576,5 +576,24 @@ expect_completion "laptop " nfswg --root "$R" mount-hint --os linux bridge la
 expect_completion "--help --json " nfswg status --
 expect_completion "par " nfswg --root "$RP" render ""
 
+expect_completion "--interface " nfswg init x --inter
+
+# ---------------------------------------------------------------------------------------------
+echo "# per-verb --help: usage, and every option the completion offers with a line of explanation"
+for verb in init "peer add" "peer remove" "peer list" "peer config" mount-hint status check render; do
+        # shellcheck disable=SC2086 # the verb is one or two words
+        run 0 "$NFSWG" $verb --help
+        grep -q "^Usage: nfswg $verb" "$T/out" || fail "$verb --help: no usage line"
+        # shellcheck disable=SC2086
+        for opt in $(complete_words nfswg $verb --) --root; do
+                checks=$((checks + 1))
+                grep -Eq -- "^  (-h )?$opt( [A-Z|@=]+)* +[a-zA-Z(]" "$T/out" ||
+                        fail "$verb --help does not explain $opt"
+        done
+done
+run 0 "$NFSWG" --help
+expect_out "--forward"
+expect_out "--interface"
+
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -350,7 +350,7 @@ static int server_allowed_ips(LoadContext *ctx, void *t, const ConfEntry *e) {
 }
 
 static int server_keepalive(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_unsigned(ctx, &((Server *) t)->persistent_keepalive, DEFAULT_KEEPALIVE, 0, 65535, e);
+        return set_unsigned(ctx, &((Server *) t)->persistent_keepalive, 0, 0, 65535, e);
 }
 
 static int server_psk_file(LoadContext *ctx, void *t, const ConfEntry *e) {

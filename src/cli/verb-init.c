@@ -202,6 +202,10 @@ static char *config_format(const InitArgs *a, const Host *h) {
                                 IpPrefix p;
                                 if (ip_prefix_parse(*ad, false, &p) < 0)
                                         continue; /* the model reports it */
+                                /* A host route would reach only this host: the bridge is elsewhere.
+                                 * Without a wider Address= the model asks for AllowedIPs=. */
+                                if (p.prefixlen == ip_family_bits(p.family))
+                                        continue;
                                 p = ip_prefix_network(&p);
                                 strbuf_appendf(&s, "AllowedIPs=%s\n", ip_prefix_format(&p, addr));
                         }
@@ -327,7 +331,10 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         r = bridge_load_string(path, a.name, text, &owned);
         init_messages_flush(&msgs);
         if (r < 0)
-                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.%s", a.name,
+                                       a.mode == BRIDGE_MODE_CLIENT && !a.allowed_ips
+                                               ? " (--allowed-ips NET sets AllowedIPs= in [Server].)"
+                                               : "");
         const Bridge *b = owned;
         if (h) {
                 Bridge **slot = ARRAY_PUSH(h->bridges, h->n_bridges);

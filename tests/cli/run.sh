@@ -208,6 +208,24 @@ run 0 "$NFSWG" --root "$RC" init home --mode client --server-key T6LqaGeII0NtEfE
         --endpoint vpn.example.com:51820 --address 10.8.0.9/24
 grep -q '^AllowedIPs=10.8.0.0/24$' "$RC/etc/nfswg/home.conf" || fail "client init: AllowedIPs"
 run 0 "$NFSWG" --root "$RC" check home
+# a host route as this host's address (what 'peer add' hands out): the bridge's network is not
+# known, so AllowedIPs= must be given; a [Mount] with the server's address derives it
+RC2=$(new_root init-client-host)
+refused 1 "$RC2" "$NFSWG" --root "$RC2" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
+        --endpoint vpn.example.com:51820 --address 10.8.0.9/32
+expect_err "allowed-ips"
+run 0 "$NFSWG" --root "$RC2" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
+        --endpoint vpn.example.com:51820 --address 10.8.0.9/32 --allowed-ips 10.8.0.0/24
+sed -i '/^AllowedIPs=/d' "$RC2/etc/nfswg/home.conf"
+refused 1 "$RC2" "$NFSWG" --root "$RC2" check home
+expect_err "home.conf:[0-9]*: Mode=client needs AllowedIPs="
+printf '\n[Mount]\nWhat=10.8.0.1:/srv/nfswg\nWhere=/mnt/nfswg\n' >>"$RC2/etc/nfswg/home.conf"
+run 0 "$NFSWG" --root "$RC2" render home
+grep -qx 'AllowedIPs=10.8.0.1/32' "$RC2/run/systemd/network/50-nfswg-home.netdev" ||
+        fail "client without AllowedIPs=: the mount's server is not routed into the tunnel"
+printf '\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/nas\n' >>"$RC2/etc/nfswg/home.conf"
+refused 1 "$RC2" "$NFSWG" --root "$RC2" check home
+expect_err "home.conf:[0-9]*: What= names the server 'nas.example.com'"
 
 # ---------------------------------------------------------------------------------------------
 echo "# init: names of 10 to 32 characters, --interface, the paths it prints"

@@ -114,9 +114,11 @@ static void test_client_mode(void **state) {
         assert_int_equal(b->listen_port, 0);
         assert_int_equal(b->server.n_endpoints, 2);
         assert_int_equal(b->server.persistent_keepalive, 0);
-        assert_int_equal(b->server.n_allowed_ips, 1);
+        /* AllowedIPs= from the mounts: 10.8.0.1 is in this host's network, fd00::1 outside it */
+        assert_int_equal(b->server.n_allowed_ips, 2);
         char buf[IP_PREFIX_STRLEN];
         assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[1], buf), "fd00::1/128");
         assert_string_equal(b->mounts[0].what_host, "10.8.0.1");
         assert_string_equal(b->mounts[0].what_path, "/srv/nfswg");
         assert_string_equal(b->mounts[0].options, DEFAULT_MOUNT_OPTIONS);
@@ -124,6 +126,42 @@ static void test_client_mode(void **state) {
         assert_string_equal(b->mounts[1].what_host, "fd00::1");
         assert_false(b->mounts[1].automount);
         bridge_free(b);
+}
+
+/* [Server] AllowedIPs= unset: the networks the [Mount] servers are in, never only this host's
+ * own /32 (which left the server unreachable); required when a server is named, not numbered. */
+static void test_client_default_allowed_ips(void **state) {
+#define CLIENT(addr) "[Bridge]\nMode=client\nAddress=" addr "\n[Server]\nPublicKey=" KEY_A "\nEndpoint=vpn.example.com:51820\n"
+        char buf[IP_PREFIX_STRLEN];
+        /* the address 'nfswg peer add' gives: a host route; the server is outside it */
+        Bridge *b = load_ok(CLIENT("10.8.0.9/32") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n"
+                            "[Mount]\nWhat=10.8.0.1:/srv/b\nWhere=/mnt/b\n");
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.1/32");
+        bridge_free(b);
+        /* inside this host's network: that network, once */
+        b = load_ok(CLIENT("10.8.0.9/24") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n"
+                    "[Mount]\nWhat=192.168.7.3:/export\nWhere=/mnt/nas\n[Mount]\nWhat=10.8.0.1:/srv/b\nWhere=/mnt/b\n");
+        assert_int_equal(b->server.n_allowed_ips, 2);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[1], buf), "192.168.7.3/32");
+        bridge_free(b);
+        /* given: as given */
+        b = load_ok(CLIENT("10.8.0.9/32") "AllowedIPs=10.8.0.0/24\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/a\n");
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        bridge_free(b);
+        /* no mounts: the Address= networks wider than a host */
+        b = load_ok(CLIENT("10.8.0.9/24"));
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        bridge_free(b);
+        /* nothing to derive it from: FILE:LINE naming the key */
+        load_bad(CLIENT("10.8.0.9/24") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/b\n",
+                 "t.conf:10: What= names the server 'nas.example.com', not its address");
+        assert_true(log_captured("set AllowedIPs= in [Server]"));
+        load_bad(CLIENT("10.8.0.9/32"), "t.conf:1: Mode=client needs AllowedIPs= in [Server]");
+#undef CLIENT
 }
 
 static void test_relay_site_peer(void **state) {
@@ -367,6 +405,7 @@ int main(void) {
                 cmocka_unit_test(test_export_rejections), cmocka_unit_test(test_mode_rejections),
                 cmocka_unit_test(test_injection_refused), cmocka_unit_test(test_dropins_merge),
                 cmocka_unit_test(test_host_checks),
+                cmocka_unit_test(test_client_default_allowed_ips),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <sys/ioctl.h>
-
 #include "cli/peer-client.h"
 #include "cli/qr.h"
 #include "cli/state-files.h"
@@ -106,20 +104,6 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
         return placeholder ? 1 : 0;
 }
 
-unsigned terminal_columns(int fd) {
-        struct winsize ws = {};
-        unsigned c;
-
-        if (!isatty(fd))
-                return 0;
-        if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-                return ws.ws_col;
-        const char *e = getenv("COLUMNS");
-        if (e && sscanf(e, "%u", &c) == 1)
-                return c;
-        return 0;
-}
-
 int peer_print_qr(const char *text, const char *png_path, const char *bridge, const char *peer) {
         _cleanup_(qr_bitmap_done) QrBitmap q = {};
         _cleanup_(secret_freep) char *payload = qr_config_payload(text);
@@ -135,7 +119,7 @@ int peer_print_qr(const char *text, const char *png_path, const char *bridge, co
                 return 0;
         }
         /* A code cut or wrapped by the terminal does not scan; a picture always does. */
-        unsigned columns = terminal_columns(STDOUT_FILENO);
+        unsigned columns = qr_terminal_columns(STDOUT_FILENO);
         if (columns > 0 && qr_utf8_columns(&q) > columns)
                 return log_error_errno(EMSGSIZE,
                                        "The QR code is %zu columns wide, this terminal %u: widen the terminal, or write "

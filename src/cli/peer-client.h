@@ -36,10 +36,6 @@ int peer_stored_private_key(const CliContext *ctx, const char *bridge, const cha
 int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, const Peer *p,
                        const char *private_key_b64, char **ret);
 
-/* The width of the terminal fd is (TIOCGWINSZ, else $COLUMNS); 0 when fd is not a terminal or
- * the width is unknown: no limit. */
-unsigned terminal_columns(int fd);
-
 /* --qr: the config without comments (qr_config_payload()) to stdout as half blocks (ANSI colours
  * when stdout is a terminal); with png_path a PNG. A code wider than the terminal is refused
  * (-EMSGSIZE, logged with the --qr=png command for bridge and peer): cut or wrapped, it does not

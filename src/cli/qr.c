@@ -3,6 +3,7 @@
 #include <libgen.h>
 #include <png.h>
 #include <qrencode.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "cli/qr.h"
@@ -55,6 +56,20 @@ static bool module_dark(const QrBitmap *q, long x, long y) {
         if (x < 0 || y < 0 || x >= w || y >= w)
                 return false;
         return q->dark[(size_t) y * q->width + (size_t) x];
+}
+
+unsigned qr_terminal_columns(int fd) {
+        struct winsize ws = {};
+        unsigned c;
+
+        if (!isatty(fd))
+                return 0;
+        if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        const char *e = getenv("COLUMNS");
+        if (e && sscanf(e, "%u", &c) == 1)
+                return c;
+        return 0;
 }
 
 size_t qr_utf8_columns(const QrBitmap *q) {

@@ -25,6 +25,7 @@ typedef enum EventKind {
         EVENT_STOPPED,
         EVENT_ENDPOINT_FAILOVER,
         EVENT_NAS_PORTS,
+        EVENT_BACKEND,
         _EVENT_MAX,
         _EVENT_NONE = -1,
 } EventKind;
@@ -40,6 +41,7 @@ typedef struct EventInfo {
         const char *detail;       /* status text, reasons, summary: part of MESSAGE= */
         const char *nas;          /* NFSWG_NAS= (nas-ports) */
         const char *nas_ports;    /* NFSWG_NAS_PORTS= (nas-ports): "20048 32765", "" for none */
+        const char *backend;      /* NFSWG_BACKEND= (backend): "kernel" or "userspace" */
         int64_t handshake_age;    /* seconds; NFSWG_HANDSHAKE_AGE= when >= 0 and the kind uses it */
 } EventInfo;
 

@@ -195,6 +195,35 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
 
 /* ---- Start ---------------------------------------------------------------------------------- */
 
+/* Backend=auto, as wg-quick(8) does it: kernel WireGuard when the kernel can make a wireguard
+ * link, wireguard-go otherwise; said once, with MESSAGE_ID, at start. The choice holds until the
+ * daemon stops (a reload keeps it). With --no-networkd the device is someone else's, made before
+ * we start: nothing to choose. */
+void manager_choose_backend(Manager *m, const Bridge *b) {
+        m->backend = b->backend;
+        if (m->backend != BACKEND_AUTO)
+                return;
+        if (m->no_networkd) {
+                m->backend = BACKEND_KERNEL;
+                return;
+        }
+        int r = rtnl_wireguard_supported();
+        m->backend = r == 0 ? BACKEND_USERSPACE : BACKEND_KERNEL;
+
+        EventInfo info = manager_event_info(m);
+        info.backend = m->backend == BACKEND_KERNEL ? "kernel" : "userspace";
+        if (r == 0)
+                info.detail = "this kernel cannot make a wireguard link";
+        else if (r > 0)
+                info.detail = "this kernel makes wireguard links";
+        else {
+                errno = -r;
+                log_warning_errno(r, "Cannot test whether this kernel makes wireguard links (%m); trying kernel WireGuard.");
+                info.detail = "the test for it failed";
+        }
+        event_emit(EVENT_BACKEND, &info);
+}
+
 int manager_start(Manager *m) {
         const Bridge *b = m->bridge;
         EventInfo info = manager_event_info(m);
@@ -211,12 +240,14 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot render the files of bridge %s: %m", m->name);
 
+        manager_choose_backend(m, b);
+
         /* Which forwards ask the NAS for their ports; the queries start with the loop, after READY=1. */
         r = nas_discovery_prepare(&m->nas, NULL, m->host, b);
         if (r < 0)
                 return log_oom();
 
-        if (b->backend == BACKEND_USERSPACE) {
+        if (m->backend == BACKEND_USERSPACE) {
                 /* wireguard-go makes a TUN device networkd cannot create; we configure it ourselves. */
                 r = wireguard_go_start(b->interface, m->uapi_dir, &m->wireguard_go);
                 if (r < 0)
@@ -299,7 +330,7 @@ void manager_stop(Manager *m, bool started) {
                         log_error_errno(r, "Cannot remove the nftables table inet " NFT_TABLE_PREFIX "%s: %m", m->name);
         }
 
-        if (!m->no_networkd && b->backend == BACKEND_KERNEL)
+        if (!m->no_networkd && m->backend == BACKEND_KERNEL)
                 (void) system_files_remove(&m->files, SYSTEM_FILE_NETWORKD, m->root);
 
         if (m->wireguard_go > 0) {

@@ -38,6 +38,7 @@ typedef struct Manager {
         NasDiscovery nas; /* forwards whose NAS ports come from its rpcbind (nas-ports.h) */
 
         /* The system */
+        Backend backend; /* the bridge's Backend=, auto resolved at start (manager_choose_backend()) */
         int ifindex;
         bool link_ours; /* created for us (networkd or wireguard-go): delete it on stop */
         pid_t wireguard_go;

@@ -55,12 +55,14 @@ static int bridge_mode(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int bridge_backend(LoadContext *ctx, void *t, const ConfEntry *e) {
         Bridge *b = t;
-        if (isempty(e->value) || streq(e->value, "kernel"))
+        if (isempty(e->value) || streq(e->value, "auto"))
+                b->backend = BACKEND_AUTO;
+        else if (streq(e->value, "kernel"))
                 b->backend = BACKEND_KERNEL;
         else if (streq(e->value, "userspace"))
                 b->backend = BACKEND_USERSPACE;
         else
-                conf_error(ctx, e->line, "Backend= must be kernel or userspace, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Backend= must be auto, kernel or userspace, not '%s'.", e->value);
         return 0;
 }
 

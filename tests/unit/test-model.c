@@ -164,6 +164,29 @@ static void test_client_default_allowed_ips(void **state) {
 #undef CLIENT
 }
 
+/* Backend=: auto unless set; auto, kernel and userspace as written; empty is auto. */
+static void test_backend(void **state) {
+        static const struct {
+                const char *line;
+                Backend want;
+        } cases[] = {
+                { "", BACKEND_AUTO },
+                { "Backend=auto\n", BACKEND_AUTO },
+                { "Backend=kernel\n", BACKEND_KERNEL },
+                { "Backend=userspace\n", BACKEND_USERSPACE },
+                { "Backend=\n", BACKEND_AUTO },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = NULL;
+                assert_true(asprintf(&text, "[Bridge]\n%sAddress=10.8.0.1/24\n", cases[i].line) > 0);
+                Bridge *b = NULL;
+                log_capture_start();
+                assert_int_equal(bridge_load_string("t.conf", "t", text, &b), 0);
+                assert_int_equal(b->backend, cases[i].want);
+                bridge_free(b);
+        }
+}
+
 static void test_relay_site_peer(void **state) {
         Bridge *b = load_ok("[Bridge]\nMode=relay\nAddress=10.9.0.1/24\n"
                             "[Peer]\nName=site-a\nPublicKey=" KEY_A "\nAddress=10.9.0.2/32\nAllowedIPs=192.168.1.0/24\n"
@@ -180,7 +203,7 @@ static void test_rejections(void **state) {
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nColour=blue\n", "t.conf:3: unknown key Colour= in section [Bridge]");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nListenPort=1\nListenPort=2\n", "t.conf:4: ListenPort= is set twice");
         load_bad("[Bridge]\nMode=server\nAddress=10.8.0.1/24\n", "t.conf:2: Mode= must be one of");
-        load_bad("[Bridge]\nBackend=go\nAddress=10.8.0.1/24\n", "t.conf:2: Backend= must be");
+        load_bad("[Bridge]\nBackend=go\nAddress=10.8.0.1/24\n", "t.conf:2: Backend= must be auto, kernel or userspace");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=this-name-is-too-long\n", "t.conf:3: Interface= must be 1 to 15");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=wg0;rm\n", "t.conf:3: Interface=");
         load_bad("[Bridge]\nAddress=10.8.0.300/24\n", "t.conf:2: Address= '10.8.0.300/24' is not an IPv4 or IPv6 address");
@@ -406,6 +429,7 @@ int main(void) {
                 cmocka_unit_test(test_injection_refused), cmocka_unit_test(test_dropins_merge),
                 cmocka_unit_test(test_host_checks),
                 cmocka_unit_test(test_client_default_allowed_ips),
+                cmocka_unit_test(test_backend),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -504,6 +504,12 @@ if command -v script >/dev/null; then
         qr_on_tty 200 "$NFSWG" --root "$R" peer config bridge laptop --qr
         [ $? = 0 ] || fail "a QR code was refused on a 200-column terminal"
         grep -q "█" "$T/out" || fail "no QR code on a 200-column terminal"
+        # peer add --qr: the peer is added, only the code is left out
+        qr_on_tty 40 "$NFSWG" --root "$RM" peer add media narrow --qr
+        [ $? = 0 ] || fail "peer add --qr on a narrow terminal did not exit 0 (the peer is added)"
+        [ -e "$RM/etc/nfswg/media.conf.d/peer-narrow.conf" ] || fail "peer add --qr on a narrow terminal: no drop-in"
+        grep -q "█" "$T/out" && fail "peer add --qr printed a QR code wider than the terminal"
+        grep -q -- "--qr=png FILE" "$T/out" || fail "peer add --qr on a narrow terminal does not point at --qr=png"
         # no size from the terminal: $COLUMNS
         checks=$((checks + 1))
         script -qec "stty cols 0; COLUMNS=30 $NFSWG --root $R peer config bridge laptop --qr" /dev/null </dev/null \

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli/config-edit.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -120,7 +121,7 @@ int config_validate_with(const CliContext *ctx, const char *name, const char *ad
         _cleanup_free_ char *text = NULL;
         r = read_full_file(src_main, &text, NULL);
         if (r < 0)
-                return log_error_errno(r, "%s: %m", src_main);
+                return log_error_errno(r, "%s: cannot read: %s", src_main, read_file_strerror(r));
         r = temp_root_write(&t, dst_main, text);
         if (r < 0)
                 return log_error_errno(r, "Failed to copy %s: %m", src_main);
@@ -140,7 +141,7 @@ int config_validate_with(const CliContext *ctx, const char *name, const char *ad
                         return log_oom();
                 r = read_full_file(from, &content, NULL);
                 if (r < 0)
-                        return log_error_errno(r, "%s: %m", from);
+                        return log_error_errno(r, "%s: cannot read: %s", ESCAPE_PATH(from), read_file_strerror(r));
                 r = temp_root_write(&t, to, content);
                 if (r < 0)
                         return log_error_errno(r, "Failed to copy %s: %m", from);

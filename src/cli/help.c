@@ -24,6 +24,7 @@ const char help_init[] =
         "  --forward NET|@BRIDGE   nas, relay: a network (or, relay, another bridge) the peers may reach, repeatable\n"
         "  --server-key KEY        client mode: the public key of the bridge to dial\n"
         "  --allowed-ips NET       client mode: a network routed into the tunnel, repeatable\n"
+        "  --close-nfs-on IFACE    CloseNFSOn=: the bridge's firewall drops NFS on IFACE, repeatable\n"
         COMMON_OPTIONS;
 
 const char help_peer_add[] =

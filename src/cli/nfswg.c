@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/help.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 
@@ -31,7 +32,7 @@ static void help(FILE *f) {
                 "\n"
                 "  init NAME [--mode MODE] [--interface IFACE] [--address ADDR/LEN] [--port PORT]\n"
                 "            [--endpoint HOST:PORT] [--export PATH] [--forward NET|@BRIDGE]\n"
-                "            [--server-key KEY] [--allowed-ips NET]\n"
+                "            [--server-key KEY] [--allowed-ips NET] [--close-nfs-on IFACE]\n"
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
                 "  peer remove NAME PEER\n"
                 "  peer list NAME\n"
@@ -90,7 +91,7 @@ char *cli_root_path(const CliContext *ctx, const char *path) {
 int cli_check_name(const char *what, const char *name) {
         if (!name_is_valid(name))
                 return log_error_errno(EINVAL, "Invalid %s name '%s': it must match [a-z0-9][a-z0-9-]{0,31}.",
-                                       what, name);
+                                       what, EXCERPT(name));
         return 0;
 }
 
@@ -158,7 +159,7 @@ int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         }
         const Verb *v = find_verb(peer_verbs, ELEMENTSOF(peer_verbs), argv[1]);
         if (!v)
-                return cli_usage_error("peer: unknown subcommand '%s'.", argv[1]);
+                return cli_usage_error("peer: unknown subcommand '%s'.", EXCERPT(argv[1]));
         return v->fn(argc - 1, argv + 1, ctx);
 }
 
@@ -195,7 +196,7 @@ static int run(int argc, char *argv[]) {
 
         const Verb *v = find_verb(verbs, ELEMENTSOF(verbs), argv[optind]);
         if (!v)
-                return cli_usage_error("unknown command '%s'.", argv[optind]);
+                return cli_usage_error("unknown command '%s'.", EXCERPT(argv[optind]));
         return v->fn(argc - optind, argv + optind, &ctx);
 }
 

@@ -3,6 +3,7 @@
 #include "cli/qr.h"
 #include "cli/state-files.h"
 #include "emit/emit.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -72,7 +73,7 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
         if (r < 0) {
                 placeholder = true;
                 log_warning("Warning: cannot read the bridge's key %s%s (%s); the config has a placeholder for its public key.",
-                            ctx->root, b->private_key_file, strerror(-r));
+                            ctx->root, b->private_key_file, read_file_strerror(r));
                 snprintf(server_b64, sizeof server_b64, "REPLACE-WITH-THE-PUBLIC-KEY-OF-%s", b->name);
         } else
                 wg_key_to_base64(server_b64, key);
@@ -115,7 +116,7 @@ int peer_print_qr(const char *text, const char *png_path, const char *bridge, co
         if (png_path) {
                 r = qr_write_png(&q, png_path);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to write %s: %m", png_path);
+                        return log_error_errno(r, "Failed to write %s: %m", ESCAPE_PATH(png_path));
                 return 0;
         }
         /* A code cut or wrapped by the terminal does not scan; a picture always does. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "cli/peer-address.h"
 #include "cli/peer-dropin.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 #include "shared/strbuf.h"
@@ -11,7 +12,7 @@ int peer_request_check(const Bridge *b, const PeerRequest *req) {
 
         if (!name_is_valid(req->name))
                 return log_error_errno(EINVAL, "Invalid peer name '%s': it must match [a-z0-9][a-z0-9-]{0,31}.",
-                                       req->name);
+                                       EXCERPT(req->name));
         if (wg_key_is_zero(req->public_key))
                 return log_error_errno(EINVAL, "Peer '%s': the public key is all zeros.", req->name);
         if (req->n_addresses == 0)
@@ -48,6 +49,7 @@ char *peer_dropin_format(const Bridge *b, const PeerRequest *req) {
         char key[WG_KEY_B64_LEN + 1], a[IP_PREFIX_STRLEN];
 
         wg_key_to_base64(key, req->public_key);
+        /* The first line marks the file as nfswg's for the package's purge (debian/postrm): keep it. */
         strbuf_appendf(&s,
                        "# Peer '%s' of bridge '%s', written by 'nfswg peer add'.\n"
                        "# Remove it with 'nfswg peer remove %s %s'.\n"

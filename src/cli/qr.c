@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include <fcntl.h>
-#include <libgen.h>
 #include <png.h>
 #include <qrencode.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "cli/qr.h"
+#include "shared/fileio.h"
 #include "shared/macro.h"
 #include "shared/strbuf.h"
 
@@ -139,37 +138,18 @@ static int png_write_stream(const QrBitmap *q, FILE *f) {
 }
 
 int qr_write_png(const QrBitmap *q, const char *path) {
-        _cleanup_free_ char *dir = strdup(path), *base = strdup(path), *tmp = NULL;
-        if (!dir || !base)
-                return -ENOMEM;
-        if (asprintf(&tmp, "%s/.#%sXXXXXX", dirname(dir), basename(base)) < 0)
-                return -ENOMEM;
-
-        int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&data, &size);
+        if (!f)
                 return -errno;
-        /* Restricted before the first byte: the picture holds a private key. */
-        if (fchmod(fd, 0600) < 0) {
-                int r = -errno;
-                close(fd);
-                unlink(tmp);
-                return r;
-        }
-        FILE *f = fdopen(fd, "we");
-        if (!f) {
-                int r = -errno;
-                close(fd);
-                unlink(tmp);
-                return r;
-        }
         int r = png_write_stream(q, f);
-        if (r >= 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
-                r = -errno;
         if (fclose(f) != 0 && r >= 0)
                 r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                unlink(tmp);
-        return r;
+        /* 0600 before the first byte: the picture holds a private key. */
+        if (r >= 0)
+                r = write_file_atomic_data(path, data, size, 0600, (uid_t) -1, (gid_t) -1);
+        if (data)
+                explicit_bzero(data, size);
+        return r < 0 ? r : 0;
 }

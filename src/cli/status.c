@@ -216,6 +216,10 @@ char *status_format_text(const StatusInput *v, size_t n, time_t now) {
 
                 strbuf_appendf(&s, "%s● %s (nfswg@%s.service: %s, %s mode)\n", i ? "\n" : "", b->name, b->name,
                                in->unit_state ?: "unknown", bridge_mode_to_string(b->mode));
+                if (in->refused)
+                        strbuf_appendf(&s, "  configuration: newer one REFUSED, %s: %s\n",
+                                       in->refused_last_good ? "serving the last good one" : "the running one stays",
+                                       in->refused);
                 strbuf_appendf(&s, "  interface: %s%s\n", b->interface, in->device ? "" : " (absent)");
                 if (port)
                         strbuf_appendf(&s, "  listening port: %u\n", port);

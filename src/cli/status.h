@@ -29,6 +29,10 @@ typedef struct StatusInput {
         const WgDevice *device; /* NULL: the interface does not exist */
         const char *public_key; /* base64, NULL when unknown */
         const NftCounters *counters; /* NULL: no table */
+        /* Text only: the daemon refused a newer configuration for these reasons ("; "-joined
+         * FILE:LINE messages), or NULL; refused_last_good: a start serves the last good copy. */
+        const char *refused;
+        bool refused_last_good;
 } StatusInput;
 
 char *status_format_json(const StatusInput *v, size_t n, time_t now);

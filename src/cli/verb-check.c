@@ -59,8 +59,12 @@ static int load_host_strict(const CliContext *ctx, const char *name, Host **ret)
         r = host_load(ctx->root, &h);
         if (r < 0)
                 return r; /* the model logged every problem as FILE:LINE: message */
-        if (!h || !host_find_bridge(h, name))
+        const Bridge *b = h ? host_find_bridge(h, name) : NULL;
+        if (!b)
                 return log_error_errno(EINVAL, "%s: bridge '%s' did not load.", conf, name);
+        r = bridge_check_own_key_file(ctx->root, b);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(h);
         return 0;
 }
@@ -77,6 +81,9 @@ int verb_check(int argc, char *argv[], const CliContext *ctx_in) {
         if (arg_is_file(arg)) {
                 _cleanup_(bridge_freep) Bridge *b = NULL;
                 r = bridge_load_path(arg, &b);
+                if (r < 0)
+                        return r;
+                r = bridge_check_own_key_file(ctx.root, b);
                 if (r < 0)
                         return r;
                 printf("%s: ok\n", arg);

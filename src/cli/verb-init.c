@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* nfswg init NAME: a new bridge config that validates, and its key. */
 #include <getopt.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/socket.h>
 
 #include "cli/cli.h"
 #include "cli/help.h"
 #include "cli/state-files.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -25,6 +27,7 @@ typedef struct InitArgs {
         char **forwards;
         const char *server_key;
         char **allowed_ips;
+        char **close_nfs_on;
 } InitArgs;
 
 static void init_args_done(InitArgs *a) {
@@ -32,6 +35,7 @@ static void init_args_done(InitArgs *a) {
         strv_free(a->exports);
         strv_free(a->forwards);
         strv_free(a->allowed_ips);
+        strv_free(a->close_nfs_on);
 }
 
 static int parse_mode(const char *s, BridgeMode *ret) {
@@ -45,7 +49,7 @@ static int parse_mode(const char *s, BridgeMode *ret) {
 
 static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
         enum { ARG_ROOT = 0x100, ARG_MODE, ARG_ADDRESS, ARG_PORT, ARG_ENDPOINT, ARG_EXPORT, ARG_FORWARD,
-               ARG_SERVER_KEY, ARG_ALLOWED_IPS, ARG_INTERFACE };
+               ARG_SERVER_KEY, ARG_ALLOWED_IPS, ARG_INTERFACE, ARG_CLOSE_NFS_ON };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "mode", required_argument, NULL, ARG_MODE },
@@ -57,6 +61,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 { "server-key", required_argument, NULL, ARG_SERVER_KEY },
                 { "allowed-ips", required_argument, NULL, ARG_ALLOWED_IPS },
                 { "interface", required_argument, NULL, ARG_INTERFACE },
+                { "close-nfs-on", required_argument, NULL, ARG_CLOSE_NFS_ON },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -72,7 +77,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 case ARG_MODE:
                         if (parse_mode(optarg, &a->mode) < 0)
                                 return cli_usage_error("init: --mode must be embedded, nas, relay or client, not '%s'.",
-                                                       optarg);
+                                                       EXCERPT(optarg));
                         break;
                 case ARG_ADDRESS:
                         if (strv_extend(&a->addresses, optarg) < 0)
@@ -80,7 +85,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         break;
                 case ARG_PORT:
                         if (parse_port(optarg, &a->port) < 0)
-                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", optarg);
+                                return cli_usage_error("init: --port must be a port number 1-65535, not '%s'.", EXCERPT(optarg));
                         break;
                 case ARG_ENDPOINT:
                         a->endpoint = optarg;
@@ -103,8 +108,12 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 case ARG_INTERFACE:
                         if (!ifname_is_valid(optarg))
                                 return cli_usage_error("init: --interface must be 1 to 15 letters, digits, '_', '.' or '-', "
-                                                       "not '%s'.", optarg);
+                                                       "not '%s'.", EXCERPT(optarg));
                         a->interface = optarg;
+                        break;
+                case ARG_CLOSE_NFS_ON:
+                        if (strv_extend(&a->close_nfs_on, optarg) < 0)
+                                return log_oom();
                         break;
                 case 'h':
                         help_print(help_init);
@@ -121,6 +130,8 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                                                "(this machine's tunnel address).");
         } else if (a->server_key || a->allowed_ips)
                 return cli_usage_error("init: --server-key and --allowed-ips are for --mode client.");
+        if (a->mode == BRIDGE_MODE_CLIENT && a->close_nfs_on)
+                return cli_usage_error("init: --close-nfs-on is for a bridge that serves (client mode has no table).");
         if ((a->mode == BRIDGE_MODE_NAS || a->mode == BRIDGE_MODE_RELAY) && !a->forwards)
                 return cli_usage_error("init: --mode %s needs --forward NET (or @BRIDGE for relay).",
                                        bridge_mode_to_string(a->mode));
@@ -184,6 +195,8 @@ static char *config_format(const InitArgs *a, const Host *h) {
         }
         if (a->mode != BRIDGE_MODE_CLIENT) {
                 strbuf_appendf(&s, "ListenPort=%u\n", a->port ? a->port : default_port(h));
+                STRV_FOREACH(i, a->close_nfs_on)
+                        strbuf_appendf(&s, "CloseNFSOn=%s\n", *i);
                 if (a->endpoint)
                         strbuf_appendf(&s, "Endpoint=%s\n", a->endpoint);
                 else
@@ -220,6 +233,64 @@ static char *config_format(const InitArgs *a, const Host *h) {
         }
         STRV_FOREACH(f, a->forwards)
                 strbuf_appendf(&s, "\n[Forward]\nTo=%s\n", *f);
+        return strbuf_finish(&s);
+}
+
+/* Whether a is reachable from the internet at large: not private (RFC 1918), shared (RFC 6598),
+ * loopback, link-local, "this network", documentation, benchmarking, multicast or reserved for
+ * IPv4; inside 2000::/3 (RFC 4291 global unicast) and not documentation (RFC 3849) for IPv6. */
+static bool address_is_public(int family, const InAddrUnion *a) {
+        const uint8_t *b = a->bytes;
+        if (family == AF_INET6)
+                return (b[0] & 0xe0) == 0x20 && !(b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8);
+        return !(b[0] == 0 || b[0] == 10 || b[0] == 127 || b[0] >= 224 ||
+                 (b[0] == 100 && (b[1] & 0xc0) == 64) || (b[0] == 169 && b[1] == 254) ||
+                 (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+                 (b[0] == 192 && b[1] == 0 && b[2] == 2) || (b[0] == 198 && (b[1] & 0xfe) == 18) ||
+                 (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113));
+}
+
+/* The interfaces holding a public address, space separated ("" when none): from getifaddrs(3),
+ * or, for tests, from NFSWG_IFADDRS="IFACE=ADDRESS ...". */
+static char *public_interfaces(void) {
+        StrBuf s = {};
+        _cleanup_strv_free_ char **seen = NULL;
+        const char *fake = getenv("NFSWG_IFADDRS");
+
+        if (fake) {
+                _cleanup_free_ char *copy = strdup(fake);
+                char *save = NULL;
+                for (char *w = copy ? strtok_r(copy, " ", &save) : NULL; w; w = strtok_r(NULL, " ", &save)) {
+                        char *eq = strchr(w, '=');
+                        int family;
+                        InAddrUnion a;
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        if (ip_address_parse(eq + 1, &family, &a) == 0 && address_is_public(family, &a) &&
+                            ifname_is_valid(w) && !strv_contains(seen, w) && strv_extend(&seen, w) >= 0)
+                                strbuf_appendf(&s, "%s%s", s.len ? " " : "", w);
+                }
+                return strbuf_finish(&s);
+        }
+
+        struct ifaddrs *list;
+        if (getifaddrs(&list) < 0)
+                return strbuf_finish(&s);
+        for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+                InAddrUnion a = {};
+                int family = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+                if (family == AF_INET)
+                        memcpy(&a, &((const struct sockaddr_in *) i->ifa_addr)->sin_addr, 4);
+                else if (family == AF_INET6)
+                        memcpy(&a, &((const struct sockaddr_in6 *) i->ifa_addr)->sin6_addr, 16);
+                else
+                        continue;
+                if (!(i->ifa_flags & IFF_LOOPBACK) && address_is_public(family, &a) && ifname_is_valid(i->ifa_name) &&
+                    !strv_contains(seen, i->ifa_name) && strv_extend(&seen, i->ifa_name) >= 0)
+                        strbuf_appendf(&s, "%s%s", s.len ? " " : "", i->ifa_name);
+        }
+        freeifaddrs(list);
         return strbuf_finish(&s);
 }
 
@@ -357,6 +428,10 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         r = server_key_ensure(&ctx, b->private_key_file, pub, &created);
         if (r < 0)
                 return r;
+        /* An existing key (kept) may be the one --server-key names. */
+        r = bridge_check_own_key(b, pub);
+        if (r < 0)
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
 
         r = write_file_new(path, text, 0644, (uid_t) -1, (gid_t) -1);
         if (r == -EEXIST)
@@ -388,6 +463,14 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
                 printf("  set Endpoint= in [Bridge] of %s to what clients dial (HOST:PORT)\n", path);
         for (size_t i = 0; i < b->n_exports; i++)
                 printf("  mkdir -p %s%s   # the exported directory must exist\n", ctx.root, b->exports[i].path);
+        if (!a.close_nfs_on) {
+                /* A suggestion only: the host's firewall may shut NFS there already. */
+                _cleanup_free_ char *pub_ifaces = public_interfaces();
+                if (pub_ifaces && *pub_ifaces)
+                        printf("  a public address is on %s: NFS there is the host firewall's business; to close it, "
+                               "add CloseNFSOn=%s to [Bridge] of %s\n",
+                               pub_ifaces, pub_ifaces, path);
+        }
         printf("  systemctl enable --now nfswg@%s\n", a.name);
         printf("  nfswg peer add %s laptop --qr\n", a.name);
         return 0;

@@ -8,6 +8,8 @@
 #include "cli/peer-client.h"
 #include "cli/status.h"
 #include "emit/emit.h"
+#include "shared/escape.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 
 static void discard_log(int level, const char *message, void *userdata) {
@@ -170,7 +172,7 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
                 wg_key_wipe(k);
         } else if (r != -ENOENT)
                 log_warning("Warning: cannot read the stored config of peer '%s' (%s); leaving a placeholder for its private key.",
-                            p->name, strerror(-r));
+                            p->name, read_file_strerror(r));
 
         _cleanup_(secret_freep) char *text = NULL;
         r = peer_client_config(&ctx, h, b, p, priv_arg, &text);
@@ -195,7 +197,7 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
                                        p->name);
         r = peer_print_qr(text, png ? a.pos[2] : NULL, b->name, p->name);
         if (r >= 0 && png)
-                fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", a.pos[2]);
+                fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", ESCAPE_PATH(a.pos[2]));
         return r;
 }
 
@@ -212,7 +214,7 @@ int verb_mount_hint(int argc, char *argv[], const CliContext *ctx_in) {
         if (a.n_pos != 2)
                 return cli_usage_error("mount-hint: expected NAME and PEER.");
         if (a.os && mount_hint_os_from_string(a.os, &os) < 0)
-                return cli_usage_error("mount-hint: --os must be linux, macos or windows, not '%s'.", a.os);
+                return cli_usage_error("mount-hint: --os must be linux, macos or windows, not '%s'.", EXCERPT(a.os));
 
         _cleanup_(host_freep) Host *h = NULL;
         const Bridge *b;

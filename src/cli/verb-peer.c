@@ -13,6 +13,7 @@
 #include "cli/peer-dropin.h"
 #include "cli/state-files.h"
 #include "cli/unit-bus.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -99,7 +100,7 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                         break;
                 case ARG_KEEPALIVE:
                         if (parse_unsigned(optarg, 0, 65535, &a->keepalive) < 0)
-                                return cli_usage_error("peer add: --keepalive must be 0-65535 seconds, not '%s'.", optarg);
+                                return cli_usage_error("peer add: --keepalive must be 0-65535 seconds, not '%s'.", EXCERPT(optarg));
                         break;
                 case ARG_PSK:
                         a->psk = true;
@@ -187,7 +188,7 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
                 if (!p)
                         return log_oom();
                 if (ip_prefix_parse(*s, true, p) < 0)
-                        return log_error_errno(EINVAL, "--address %s is not an address (10.8.0.7, fd00::7 or ADDR/LEN).", *s);
+                        return log_error_errno(EINVAL, "--address %s is not an address (10.8.0.7, fd00::7 or ADDR/LEN).", EXCERPT(*s));
         }
         if (n_addrs == 0) {
                 static const int families[] = { AF_INET, AF_INET6 };
@@ -236,6 +237,12 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         r = peer_request_check(b, &req);
         if (r < 0)
                 return r;
+        WgKey own;
+        if (a.public_key && server_public_key_read(&ctx, b->private_key_file, own) >= 0 &&
+            memcmp(own, req.public_key, WG_KEY_LEN) == 0)
+                return log_error_errno(EINVAL, "--public-key is the public key of bridge '%s' itself (of %s%s); the peer needs a "
+                                       "key pair of its own (leave --public-key out and one is made).",
+                                       a.bridge, ctx.root, b->private_key_file);
 
         _cleanup_free_ char *dropin_name = peer_dropin_filename(a.peer), *dropin_dir = NULL, *dropin = NULL;
         if (!dropin_name || asprintf(&dropin_dir, "%s%s/%s.conf.d", ctx.root, CLI_CONFIG_DIR, a.bridge) < 0 ||
@@ -407,7 +414,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_free_ char *saved = NULL;
         r = read_full_file(dropin, &saved, NULL);
         if (r < 0)
-                return log_error_errno(r, "%s: %m", dropin);
+                return log_error_errno(r, "%s: cannot read: %s", dropin, read_file_strerror(r));
         if (unlink(dropin) < 0)
                 return log_error_errno(errno, "Failed to remove %s: %m", dropin);
 

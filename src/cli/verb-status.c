@@ -9,24 +9,78 @@
 #include "cli/state-files.h"
 #include "cli/status.h"
 #include "cli/unit-bus.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
+#include "shared/strbuf.h"
 
 static void discard_log(int level, const char *message, void *userdata) {
 }
 
 typedef struct Collected {
         StatusInput in;
+        char *refused;
         char *unit_state;
         WgDevice *device;
         NftCounters counters;
         char public_key[WG_KEY_B64_LEN + 1];
 } Collected;
 
+/* /run/nfswg/NAME/refused, written by nfswgd while it refuses a newer configuration (its
+ * src/daemon/last-good.h): "live=last-good" or "live=running", then FILE:LINE lines. */
+static void read_refused(const CliContext *ctx, const char *name, Collected *c) {
+        _cleanup_free_ char *rel = NULL, *path = NULL, *text = NULL;
+        StrBuf sb = {};
+
+        if (asprintf(&rel, "/run/nfswg/%s/refused", name) < 0 || !(path = cli_root_path(ctx, rel)) ||
+            read_full_file(path, &text, NULL) < 0)
+                return;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (startswith(line, "live="))
+                        c->in.refused_last_good = streq(line + 5, "last-good");
+                else if (!isempty(line))
+                        strbuf_appendf(&sb, "%s%s", sb.len ? "; " : "", line);
+        }
+        c->refused = strbuf_finish(&sb);
+        c->in.refused = c->refused && *c->refused ? c->refused : NULL;
+}
+
+/* NAME's configuration does not load, but its daemon serves the last good copy: show that one. */
+static int load_last_good(const CliContext *ctx, const char *name, Host **ret_host, const Bridge **ret_bridge) {
+        _cleanup_free_ char *rel = NULL, *dir = NULL, *refused = NULL;
+        _cleanup_(host_freep) Host *h = calloc(1, sizeof *h);
+        Bridge *b = NULL;
+
+        if (!h || asprintf(&rel, "/run/nfswg/%s/last-good", name) < 0 || !(dir = cli_root_path(ctx, rel)) ||
+            asprintf(&refused, "%s/../refused", dir) < 0)
+                return -ENOMEM;
+        if (access(refused, F_OK) < 0)
+                return -ENOENT;
+        log_set_sink(discard_log, NULL);
+        int r = bridge_load(dir, name, &b);
+        log_set_sink(NULL, NULL);
+        if (r < 0)
+                return r;
+        h->bridges = calloc(1, sizeof(Bridge *));
+        if (!h->bridges) {
+                bridge_free(b);
+                return -ENOMEM;
+        }
+        h->bridges[0] = b;
+        h->n_bridges = 1;
+        *ret_bridge = b;
+        *ret_host = TAKE_PTR(h);
+        return 0;
+}
+
 static void collect(const CliContext *ctx, const Bridge *b, Collected *c) {
         _cleanup_free_ char *unit = NULL;
         WgKey pub;
 
         c->in.bridge = b;
+        read_refused(ctx, b->name, c);
         if (asprintf(&unit, "nfswg@%s.service", b->name) >= 0 && unit_get_active_state(unit, &c->unit_state) >= 0)
                 c->in.unit_state = c->unit_state;
         else
@@ -85,7 +139,7 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
         const Bridge *only = NULL;
         if (name) {
                 r = cli_load_bridge(&ctx, name, &h, &only);
-                if (r < 0)
+                if (r < 0 && load_last_good(&ctx, name, &h, &only) < 0)
                         return r;
         } else {
                 r = host_load(ctx.root, &h);
@@ -107,6 +161,7 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_free_ char *text = json ? status_format_json(in, n, time(NULL)) : status_format_text(in, n, time(NULL));
         for (size_t i = 0; i < n; i++) {
                 free(v[i].unit_state);
+                free(v[i].refused);
                 wg_device_free(v[i].device);
         }
         if (!text)

@@ -2,6 +2,7 @@
 #include <ctype.h>
 
 #include "conf/ini.h"
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -106,7 +107,7 @@ int conf_parse_string(const char *path, const char *text, ConfFile **ret) {
                 if (*t == '[') {
                         size_t l = strlen(t);
                         if (l < 3 || t[l - 1] != ']') {
-                                log_error("%s:%u: invalid section header '%s'.", path, start, t);
+                                log_error("%s:%u: invalid section header '%s'.", path, start, EXCERPT(t));
                                 errors++;
                                 continue;
                         }
@@ -120,19 +121,19 @@ int conf_parse_string(const char *path, const char *text, ConfFile **ret) {
 
                 char *eq = strchr(t, '=');
                 if (!eq) {
-                        log_error("%s:%u: missing '=' in line '%s'.", path, start, t);
+                        log_error("%s:%u: missing '=' in line '%s'.", path, start, EXCERPT(t));
                         errors++;
                         continue;
                 }
                 *eq = '\0';
                 char *key = strip(t), *value = strip(eq + 1);
                 if (!key_is_valid(key)) {
-                        log_error("%s:%u: invalid key name '%s'.", path, start, key);
+                        log_error("%s:%u: invalid key name '%s'.", path, start, EXCERPT(key));
                         errors++;
                         continue;
                 }
                 if (f->n_sections == 0) {
-                        log_error("%s:%u: %s= outside of any section.", path, start, key);
+                        log_error("%s:%u: %s= outside of any section.", path, start, EXCERPT(key));
                         errors++;
                         continue;
                 }
@@ -152,7 +153,7 @@ int conf_parse_file(const char *path, ConfFile **ret) {
         size_t size;
         int r = read_full_file(path, &text, &size);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot read: %s", path, strerror(-r));
+                return log_error_errno(r, "%s: cannot read: %s", ESCAPE_PATH(path), read_file_strerror(r));
         if (strlen(text) != size) {
                 log_error("%s:1: file contains a NUL byte.", path);
                 ConfFile *f = calloc(1, sizeof *f);

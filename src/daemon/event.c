@@ -33,6 +33,9 @@ static const EventType event_types[_EVENT_MAX] = {
         [EVENT_ENDPOINT_FAILOVER] = { "endpoint-failover", NFSWG_MESSAGE_ENDPOINT_FAILOVER, LOG_NOTICE },
         [EVENT_NAS_PORTS] = { "nas-ports", NFSWG_MESSAGE_NAS_PORTS, LOG_INFO },
         [EVENT_BACKEND] = { "backend", NFSWG_MESSAGE_BACKEND, LOG_INFO },
+        [EVENT_CONFIG_REFUSED] = { "config-refused", NFSWG_MESSAGE_CONFIG_REFUSED, LOG_ERR },
+        [EVENT_START_REFUSED] = { "start-refused", NFSWG_MESSAGE_START_REFUSED, LOG_ERR },
+        [EVENT_LEFT_UP] = { "left-up", NFSWG_MESSAGE_LEFT_UP, LOG_NOTICE },
 };
 
 const char *event_kind_to_string(EventKind k) {
@@ -62,7 +65,8 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                                or_unknown(i->detail), or_unknown(i->public_key));
                 break;
         case EVENT_READY:
-                strbuf_appendf(sb, "ready: %s.", strempty(i->detail));
+                strbuf_appendf(sb, "ready: %s%s", strempty(i->detail),
+                               i->detail && *i->detail && i->detail[strlen(i->detail) - 1] == '.' ? "" : ".");
                 break;
         case EVENT_PEER_UP:
                 strbuf_appendf(sb, "peer %s is up", or_unknown(i->peer));
@@ -126,6 +130,17 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                 strbuf_appendf(sb, "Backend=auto: %s WireGuard%s%s.",
                                streq_ptr(i->backend, "kernel") ? "kernel" : "userspace (wireguard-go)",
                                i->detail ? ": " : "", strempty(i->detail));
+                break;
+        case EVENT_CONFIG_REFUSED:
+                strbuf_appendf(sb, "newer configuration refused, serving the last good one: %s", or_unknown(i->detail));
+                break;
+        case EVENT_START_REFUSED:
+                strbuf_appendf(sb, "configuration refused, not starting (no running bridge to keep): %s",
+                               or_unknown(i->detail));
+                break;
+        case EVENT_LEFT_UP:
+                strbuf_append(sb, "restart: leaving the bridge up for the next start (link, peers, firewall "
+                                  "table and exports stay).");
                 break;
         default:
                 break;

@@ -26,6 +26,9 @@ typedef enum EventKind {
         EVENT_ENDPOINT_FAILOVER,
         EVENT_NAS_PORTS,
         EVENT_BACKEND,
+        EVENT_CONFIG_REFUSED, /* start: invalid configuration, the adopted bridge serves the last good one */
+        EVENT_START_REFUSED,  /* start: invalid configuration and nothing to adopt: exit 6 */
+        EVENT_LEFT_UP,        /* SIGTERM for a restart: everything stays for the next daemon */
         _EVENT_MAX,
         _EVENT_NONE = -1,
 } EventKind;

@@ -155,6 +155,11 @@ void manager_update_status(Manager *m, bool notify) {
                 free(s);
                 s = strbuf_finish(&sb);
         }
+        if (s && m->refused) {
+                char *t = status_format_refused(s, m->refused);
+                free(s);
+                s = t;
+        }
         if (!s || streq_ptr(s, m->status))
                 return;
         free(m->status);

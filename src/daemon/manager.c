@@ -4,8 +4,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/event.h"
+#include "daemon/last-good.h"
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
+#include "daemon/reload-plan.h"
 #include "shared/key-file.h"
 #include "daemon/rtnl.h"
 #include "daemon/system-files.h"
@@ -59,9 +61,11 @@ int manager_load_config(const char *root, const char *name, bool log_now, Host *
         /* Collect what the loader says, to tell this bridge's problems from other bridges'. */
         log_set_sink(capture_sink, &c);
         r = host_load(root, &h);
+        const Bridge *b = h ? host_find_bridge(h, name) : NULL;
+        if (b && bridge_check_own_key_file(root, b) < 0)
+                b = NULL;
         log_set_sink(NULL, NULL);
 
-        const Bridge *b = h ? host_find_bridge(h, name) : NULL;
         bool ours_broken = !b;
         for (size_t i = 0; i < c.n_levels; i++)
                 if (message_names_bridge(c.lines[i], main_file) && c.levels[i] <= LOG_ERR)
@@ -197,9 +201,12 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
 
 /* Backend=auto, as wg-quick(8) does it: kernel WireGuard when the kernel can make a wireguard
  * link, wireguard-go otherwise; said once, with MESSAGE_ID, at start. The choice holds until the
- * daemon stops (a reload keeps it). With --no-networkd the device is someone else's, made before
- * we start: nothing to choose. */
+ * daemon stops (a reload keeps it, and so does a restart: a link that a daemon exiting for a
+ * restart left up says which backend it is, and the next daemon adopts it as it is). With
+ * --no-networkd the device is someone else's, made before we start: nothing to choose. */
 void manager_choose_backend(Manager *m, const Bridge *b) {
+        int r;
+
         m->backend = b->backend;
         if (m->backend != BACKEND_AUTO)
                 return;
@@ -207,12 +214,27 @@ void manager_choose_backend(Manager *m, const Bridge *b) {
                 m->backend = BACKEND_KERNEL;
                 return;
         }
-        int r = rtnl_wireguard_supported();
+        bool adopted = false;
+        if (if_nametoindex(b->interface) > 0) {
+                /* Left up by a restart: wireguard-go when it left its PID file (wireguard_go_adopt()
+                 * checks that it is still that process), else the kernel link networkd made. */
+                _cleanup_free_ char *pid_file = bridge_runtime_path(m->root, m->name, "wireguard-go");
+                if (!pid_file) {
+                        (void) log_oom();
+                        r = -ENOMEM;
+                } else {
+                        r = access(pid_file, F_OK) == 0 ? 0 : 1;
+                        adopted = true;
+                }
+        } else
+                r = rtnl_wireguard_supported();
         m->backend = r == 0 ? BACKEND_USERSPACE : BACKEND_KERNEL;
 
         EventInfo info = manager_event_info(m);
         info.backend = m->backend == BACKEND_KERNEL ? "kernel" : "userspace";
-        if (r == 0)
+        if (adopted)
+                info.detail = r == 0 ? "the wireguard-go a restart left running" : "the kernel link a restart left up";
+        else if (r == 0)
                 info.detail = "this kernel cannot make a wireguard link";
         else if (r > 0)
                 info.detail = "this kernel makes wireguard links";
@@ -248,8 +270,14 @@ int manager_start(Manager *m) {
                 return log_oom();
 
         if (m->backend == BACKEND_USERSPACE) {
-                /* wireguard-go makes a TUN device networkd cannot create; we configure it ourselves. */
-                r = wireguard_go_start(b->interface, m->uapi_dir, &m->wireguard_go);
+                /* wireguard-go makes a TUN device networkd cannot create; we configure it ourselves.
+                 * One left running by a daemon that exited for a restart is taken over as it is. */
+                _cleanup_free_ char *pid_file = bridge_runtime_path(m->root, m->name, "wireguard-go");
+                if (!pid_file)
+                        return log_oom();
+                r = wireguard_go_adopt(b->interface, m->uapi_dir, pid_file, &m->wireguard_go);
+                if (r == 0)
+                        r = wireguard_go_start(b->interface, m->uapi_dir, pid_file, &m->wireguard_go);
                 if (r < 0)
                         return r;
                 m->link_ours = true;
@@ -268,9 +296,15 @@ int manager_start(Manager *m) {
                 r = system_files_write(&m->files, SYSTEM_FILE_NETWORKD, m->root);
                 if (r < 0)
                         return r;
-                r = networkd_reload(m->bus);
-                if (r < 0)
-                        return r;
+                /* After a restart the link is there and its files unchanged: networkd has nothing to
+                 * do, and a reload would only make it look at the link again. */
+                if (r > 0 || if_nametoindex(b->interface) == 0) {
+                        r = networkd_reload(m->bus);
+                        if (r < 0)
+                                return r;
+                } else
+                        log_info("Link %s (ifindex %u) and its networkd files are in place: adopting them.",
+                                 b->interface, if_nametoindex(b->interface));
                 m->link_ours = true;
                 r = networkd_wait_link(m->bus, b->interface, m->link_timeout_usec, &m->ifindex);
         }
@@ -296,6 +330,15 @@ int manager_start(Manager *m) {
         r = manager_apply_exports(m, &m->files, true);
         if (r < 0)
                 return r;
+
+        /* What applied becomes the copy a later start falls back on (not when it is that copy). */
+        if (!m->serving_saved) {
+                r = last_good_save(m->root, b);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot keep a copy of the configuration in /run/nfswg/%s (%m): a "
+                                          "restart with a broken one will not keep the bridge up.", m->name);
+        }
+        manager_set_refused(m, m->refused);
 
         manager_init_watches(m, NULL, NULL);
         (void) manager_poll(m);
@@ -333,11 +376,10 @@ void manager_stop(Manager *m, bool started) {
         if (!m->no_networkd && m->backend == BACKEND_KERNEL)
                 (void) system_files_remove(&m->files, SYSTEM_FILE_NETWORKD, m->root);
 
-        if (m->wireguard_go > 0) {
+        if (m->wireguard_go.pid > 0) {
                 /* wireguard-go removes its TUN device when it exits. */
                 m->child_source = sd_event_source_unref(m->child_source);
-                wireguard_go_stop(m->wireguard_go);
-                m->wireguard_go = 0;
+                wireguard_go_stop(&m->wireguard_go);
         } else if (m->link_ours && m->ifindex > 0) {
                 /* networkd never deletes a link whose .netdev went away (systemd issue 9627). */
                 r = rtnl_link_delete(m->ifindex);
@@ -362,8 +404,57 @@ void manager_stop(Manager *m, bool started) {
         }
 
         sysctl_restore(&m->sysctls);
+        /* Nothing left to adopt: the next start is a first start. */
+        last_good_forget(m->root, m->name);
         if (started)
                 event_emit(EVENT_STOPPED, &info);
+}
+
+bool manager_restart_keeps(Manager *m) {
+        _cleanup_(host_freep) Host *h = NULL;
+        _cleanup_strv_free_ char **reasons = NULL;
+        const Bridge *b = NULL;
+        ReloadPlan plan = {};
+
+        /* An invalid configuration: the next daemon serves the last good one over what stays. */
+        if (manager_load_config(m->root, m->name, false, &h, &b, &reasons) < 0)
+                return true;
+        if (reload_plan_build(m->host, m->bridge, h, b, &plan) < 0)
+                return true;
+        bool keeps = !plan.restart_reason;
+        if (!keeps)
+                log_info("Restart of bridge %s applies a change a running bridge cannot take (%s): removing "
+                         "everything first.", m->name, plan.restart_reason);
+        reload_plan_done(&plan);
+        return keeps;
+}
+
+void manager_leave(Manager *m) {
+        EventInfo info = manager_event_info(m);
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=restart: leaving the bridge up for the next start");
+        m->child_source = sd_event_source_unref(m->child_source);
+        wireguard_go_release(&m->wireguard_go);
+        event_emit(EVENT_LEFT_UP, &info);
+}
+
+void manager_set_refused(Manager *m, char **reasons) {
+        if (reasons != m->refused) {
+                m->refused = strv_free(m->refused);
+                STRV_FOREACH(s, reasons)
+                        if (strv_extend(&m->refused, *s) < 0)
+                                log_oom();
+        }
+        if (m->refused) {
+                int r = refused_write(m->root, m->name, m->serving_saved ? LAST_GOOD_DIR : "running", m->refused);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record the refused configuration in /run/nfswg/%s: %m", m->name);
+        } else
+                refused_remove(m->root, m->name);
+        free(m->status); /* recomputed with or without the refusal */
+        m->status = NULL;
+        if (m->bridge)
+                manager_update_status(m, false);
 }
 
 void manager_done(Manager *m) {
@@ -378,4 +469,6 @@ void manager_done(Manager *m) {
         wg_key_wipe(m->private_key);
         free(m->watches);
         free(m->status);
+        strv_free(m->refused);
+        wireguard_go_release(&m->wireguard_go);
 }

@@ -9,7 +9,9 @@
 
 #include "daemon/nas-ports.h"
 #include "daemon/peer-watch.h"
+#include "daemon/stop-intent.h"
 #include "daemon/sysctl.h"
+#include "daemon/userspace.h"
 #include "emit/render.h"
 #include "model/bridge.h"
 #include "shared/key.h"
@@ -36,19 +38,22 @@ typedef struct Manager {
         char public_key[WG_KEY_B64_LEN + 1];
         bool nft_dirty; /* a reload failed half way: re-apply the whole table next time */
         NasDiscovery nas; /* forwards whose NAS ports come from its rpcbind (nas-ports.h) */
+        bool serving_saved; /* the configuration is the last good copy (last-good.h), /etc's was refused */
+        char **refused;     /* FILE:LINE reasons of the newer configuration refused, NULL when none */
 
         /* The system */
         Backend backend; /* the bridge's Backend=, auto resolved at start (manager_choose_backend()) */
         int ifindex;
         bool link_ours; /* created for us (networkd or wireguard-go): delete it on stop */
-        pid_t wireguard_go;
+        WireguardGo wireguard_go; /* Backend=userspace */
         sd_bus *bus;
         SysctlSaved sysctls;
 
         /* The loop */
         sd_event *event;
         sd_event_source *poll_source;
-        sd_event_source *child_source;
+        sd_event_source *child_source; /* wireguard-go's pidfd */
+        StopIntent stop_intent;        /* decided at SIGTERM */
         PeerWatch *watches; /* one per peer of bridge (client mode: one, the server) */
         size_t n_watches;
         size_t n_up;
@@ -68,6 +73,16 @@ int manager_reload(Manager *m);
 /* Removes what manager_start() added: exports, table, networkd files, link, sysctls. started:
  * announce it (STOPPING=1, journal); else a quiet clean-up after a failed start. */
 void manager_stop(Manager *m, bool started);
+/* SIGTERM for a restart: everything stays (link, peers and sessions, table, exports, networkd
+ * files, sysctls, /run/nfswg/NAME and wireguard-go) for the next daemon to adopt. */
+void manager_leave(Manager *m);
+/* At SIGTERM: whether a restart may leave the bridge up. Not when the configuration on disk is
+ * valid and differs in what only a fresh start applies (Interface=, Backend=, Mode=: the next
+ * daemon would not find what to take away). */
+bool manager_restart_keeps(Manager *m);
+/* A newer configuration was refused (reasons: FILE:LINE lines) or, with NULL, none is any more:
+ * STATUS= and ROOT/run/nfswg/NAME/refused say so. */
+void manager_set_refused(Manager *m, char **reasons);
 void manager_done(Manager *m);
 
 /* Reads the device and reports peer changes; refreshes STATUS=. */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* nfswgd: one bridge's daemon, run as nfswg@NAME.service (Type=notify). It makes the host match
  * /etc/nfswg/NAME.conf (key, WireGuard link, nftables table, exports), reports peers coming and
- * going in the journal, applies reloads as differences, and takes everything away on stop. */
+ * going in the journal, applies reloads as differences, and takes everything away on stop; a
+ * restart leaves it all up for the next daemon, which adopts it (nfswgd(8)). */
 #include <getopt.h>
+#include <net/if.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -10,11 +13,15 @@
 
 #include "config.h"
 #include "daemon/endpoint.h"
+#include "daemon/event.h"
+#include "daemon/last-good.h"
 #include "daemon/manager.h"
 #include "daemon/userspace.h"
 #include "wg/wg.h"
+#include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
+#include "shared/strbuf.h"
 
 #define DEFAULT_POLL_SEC 5
 #define DEFAULT_LINK_TIMEOUT_SEC 30
@@ -27,7 +34,8 @@ static void help(void) {
         printf("Usage: nfswgd [OPTIONS] NAME\n"
                "\n"
                "Runs the nfswg bridge NAME (/etc/nfswg/NAME.conf); normally started as nfswg@NAME.service.\n"
-               "SIGHUP reloads the configuration live, SIGTERM removes what the daemon set up.\n"
+               "SIGHUP reloads the configuration live. SIGTERM removes what the daemon set up, unless\n"
+               "systemd is restarting the unit: then the bridge stays up for the next start to adopt.\n"
                "\n"
                "  -h --help            Show this help\n"
                "     --version         Show the version\n"
@@ -48,9 +56,11 @@ static void help(void) {
                "still has no handshake after this long gets its next Endpoint=, or its one Endpoint=\n"
                "looked up again, default %d), NFSWG_NAS_RETRY_SEC (nas mode: a failed rpcbind query for the\n"
                "NAS's NFSv3 ports, or one without mountd, is tried again after this long, default %d),\n"
-               "NFSWG_NAS_REFRESH_SEC (a complete answer is asked again after this long, default %d) and\n"
+               "NFSWG_NAS_REFRESH_SEC (a complete answer is asked again after this long, default %d),\n"
                "NFSWG_RESOLVE_TIMEOUT_SEC (give up on a DNS name in Endpoint= after this long, 1-60,\n"
-               "default %u).\n",
+               "default %u), NFSWG_STOP_INTENT_FILE (stand-in for systemd's pending job at SIGTERM: when\n"
+               "set, the file existing and saying \"restart\" means a restart that leaves the bridge up,\n"
+               "anything else a real stop; systemd is not asked then).\n",
                DEFAULT_POLL_SEC, DEFAULT_LINK_TIMEOUT_SEC, ENDPOINT_STALE_SEC, ENDPOINT_GRACE_SEC,
                NAS_RETRY_SEC_DEFAULT, NAS_REFRESH_SEC_DEFAULT, WG_RESOLVE_TIMEOUT_SEC);
 }
@@ -104,7 +114,7 @@ static int parse_argv(int argc, char *argv[], Manager *m) {
         }
         m->name = argv[optind];
         if (!name_is_valid(m->name)) {
-                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", m->name);
+                fprintf(stderr, "nfswgd: '%s' is not a bridge name ([a-z0-9][a-z0-9-]*).\n", EXCERPT(m->name));
                 return -EINVAL;
         }
         return 1;
@@ -124,14 +134,62 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
-static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
+        const char *why = NULL;
 
-        log_error("wireguard-go for %s exited unexpectedly (%s %d); stopping.", m->bridge->interface,
-                  si->si_code == CLD_EXITED ? "exit status" : "signal", si->si_status);
-        m->wireguard_go = 0; /* reaped */
+        m->stop_intent = stop_intent_query(m->name, &why);
+        if (m->stop_intent == STOP_INTENT_RESTART && !manager_restart_keeps(m))
+                m->stop_intent = STOP_INTENT_STOP;
+        log_info("SIGTERM: %s (%s).", m->stop_intent == STOP_INTENT_RESTART ? "restart, the bridge stays up" : "stop",
+                 why);
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int on_wireguard_go_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        int status = wireguard_go_reap(&m->wireguard_go);
+
+        if (status >= 0)
+                log_error("wireguard-go for %s exited unexpectedly (status %d); stopping.", m->bridge->interface, status);
+        else
+                log_error("wireguard-go for %s (PID %d) exited unexpectedly; stopping.", m->bridge->interface,
+                          (int) m->wireguard_go.pid);
         m->child_source = sd_event_source_unref(m->child_source);
+        wireguard_go_release(&m->wireguard_go); /* gone: nothing to stop */
         return sd_event_exit(sd_event_source_get_event(s), EXIT_FAILURE);
+}
+
+/* The configuration on disk is invalid. A bridge left up by a daemon that exited for a restart (a
+ * saved copy of what applied, and its link) keeps serving that copy: a typo followed by a restart
+ * or an upgrade is no outage, and the unit stays active so that a stop still cleans up. Without
+ * one, nothing is changed and the daemon exits 6. */
+static int start_refused(Manager *m, char **reasons) {
+        EventInfo info = { .bridge = m->name, .handshake_age = -1 };
+        StrBuf sb = {};
+
+        STRV_FOREACH(s, reasons)
+                strbuf_appendf(&sb, "%s%s", s == reasons ? "" : " ", *s);
+        _cleanup_free_ char *text = strbuf_finish(&sb);
+        info.detail = text ?: "the configuration is invalid";
+
+        if (last_good_exists(m->root, m->name) &&
+            last_good_load(m->root, m->name, &m->host, &m->bridge) >= 0) {
+                if (if_nametoindex(m->bridge->interface) > 0) {
+                        m->serving_saved = true;
+                        info.interface = m->bridge->interface;
+                        event_emit(EVENT_CONFIG_REFUSED, &info);
+                        manager_set_refused(m, reasons);
+                        return 0;
+                }
+                log_info("The last good configuration of bridge %s is saved but its link %s is gone: "
+                         "nothing to keep.", m->name, m->bridge->interface);
+                m->host = host_free(m->host);
+                m->bridge = NULL;
+        }
+        event_emit(EVENT_START_REFUSED, &info);
+        (void) sd_notifyf(false, "STATUS=Invalid configuration: see 'journalctl -u nfswg@%s'.", m->name);
+        return -EINVAL;
 }
 
 static int run_loop(Manager *m) {
@@ -141,8 +199,9 @@ static int run_loop(Manager *m) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the event loop: %m");
-        /* SIGTERM/SIGINT: sd_event exits the loop with 0 (sd_event_add_signal(3), NULL handler). */
-        if (sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL) < 0 ||
+        /* SIGTERM asks systemd why (stop-intent.h); SIGINT (a terminal) is always a real stop: sd_event
+         * exits the loop with 0 (sd_event_add_signal(3), NULL handler). */
+        if (sd_event_add_signal(m->event, NULL, SIGTERM, on_sigterm, m) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL) < 0 ||
             sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m) < 0)
                 return log_error_errno(ENOMEM, "Cannot watch signals.");
@@ -150,8 +209,8 @@ static int run_loop(Manager *m) {
         r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the watchdog: %m");
-        if (m->wireguard_go > 0) {
-                r = sd_event_add_child(m->event, &m->child_source, m->wireguard_go, WEXITED, on_child, m);
+        if (m->wireguard_go.pidfd >= 0) {
+                r = sd_event_add_io(m->event, &m->child_source, m->wireguard_go.pidfd, EPOLLIN, on_wireguard_go_exit, m);
                 if (r < 0)
                         return log_error_errno(r, "Cannot watch wireguard-go: %m");
         }
@@ -166,7 +225,7 @@ static int run_loop(Manager *m) {
 }
 
 int main(int argc, char *argv[]) {
-        Manager m = { .root = "" };
+        Manager m = { .root = "", .wireguard_go = WIREGUARD_GO_NULL };
         char **reasons = NULL;
         sigset_t mask;
         uint64_t stale_usec, grace_usec;
@@ -198,11 +257,13 @@ int main(int argc, char *argv[]) {
         sigprocmask(SIG_BLOCK, &mask, NULL);
 
         r = manager_load_config(m.root, m.name, true, &m.host, &m.bridge, &reasons);
-        strv_free(reasons);
         if (r < 0) {
-                (void) sd_notifyf(false, "STATUS=Invalid configuration: see 'journalctl -u nfswg@%s'.", m.name);
-                return EXIT_NOT_CONFIGURED;
-        }
+                r = start_refused(&m, reasons);
+                strv_free(reasons);
+                if (r < 0)
+                        return EXIT_NOT_CONFIGURED;
+        } else
+                strv_free(reasons);
 
         /* State kept across restarts (sysctl originals) lives in /run: a reboot forgets it, as it
          * forgets the values themselves. */
@@ -225,7 +286,10 @@ int main(int argc, char *argv[]) {
         r = run_loop(&m);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
-        manager_stop(&m, true);
+        if (r == 0 && m.stop_intent == STOP_INTENT_RESTART)
+                manager_leave(&m);
+        else
+                manager_stop(&m, true);
         manager_done(&m);
         return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -104,3 +104,11 @@ char *status_format(const Bridge *b, size_t n_up) {
         }
         return strbuf_finish(&sb);
 }
+
+char *status_format_refused(const char *status, char *const *reasons) {
+        StrBuf sb = {};
+        strbuf_appendf(&sb, "%s; serving the last good configuration, newer one refused:", status);
+        STRV_FOREACH(r, reasons)
+                strbuf_appendf(&sb, " %s", *r);
+        return strbuf_finish(&sb);
+}

@@ -63,3 +63,7 @@ static inline bool peer_watch_is_up(const PeerWatch *w) {
  * and relay); client mode: "tunnel to vpn.example.com:51820 up, mounts /mnt/nfswg". n_up counts
  * the peers (client mode: whether the server) up. NULL on OOM. */
 char *status_format(const Bridge *b, size_t n_up);
+/* STATUS= while a newer configuration is refused (reasons: FILE:LINE lines, NULL-terminated):
+ * "<status>; serving the last good configuration, newer one refused: <reasons>". Said on the status
+ * line, where `systemctl status` shows it, until a reload applies. NULL on OOM. */
+char *status_format_refused(const char *status, char *const *reasons);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "daemon/event.h"
+#include "daemon/last-good.h"
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
 #include "shared/key-file.h"
@@ -14,10 +15,22 @@
 #include "shared/strbuf.h"
 #include "wg/wg.h"
 
-static void reload_refuse(Manager *m, const char *reason) {
+/* The running configuration stays; STATUS= and `nfswg status` name what was refused (reasons, or
+ * the one reason) until a reload applies. */
+static void reload_refuse_reasons(Manager *m, const char *reason, char **reasons) {
         EventInfo info = { .bridge = m->name, .interface = m->bridge->interface, .detail = reason, .handshake_age = -1 };
         event_emit(EVENT_RELOAD_REFUSED, &info);
-        (void) sd_notifyf(false, "READY=1\nSTATUS=%s (reload refused: see the journal)", m->status);
+        if (reasons)
+                manager_set_refused(m, reasons);
+        else {
+                char *one[] = { (char *) reason, NULL };
+                manager_set_refused(m, one);
+        }
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%s", m->status);
+}
+
+static void reload_refuse(Manager *m, const char *reason) {
+        reload_refuse_reasons(m, reason, NULL);
 }
 
 static char *reasons_join(char **reasons) {
@@ -72,7 +85,7 @@ int manager_reload(Manager *m) {
         r = manager_load_config(m->root, m->name, false, &h, &b, &reasons);
         if (r < 0) {
                 _cleanup_free_ char *text = reasons_join(reasons);
-                reload_refuse(m, text ?: "the configuration is invalid");
+                reload_refuse_reasons(m, text ?: "the configuration is invalid", reasons);
                 return 0;
         }
 
@@ -172,6 +185,13 @@ int manager_reload(Manager *m) {
         m->nas = nas;
         nas = (NasDiscovery) {};
         nas_discovery_start(&m->nas, m);
+
+        /* The configuration on disk is the live one again; it is the copy a later start falls back on. */
+        m->serving_saved = false;
+        r = last_good_save(m->root, m->bridge);
+        if (r < 0)
+                log_warning_errno(r, "Cannot keep a copy of the configuration in /run/nfswg/%s: %m", m->name);
+        manager_set_refused(m, NULL);
 
         (void) manager_poll(m);
         manager_update_status(m, false);

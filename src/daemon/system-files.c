@@ -14,7 +14,10 @@ extern char **environ;
 SystemFileKind system_file_kind(const RenderFile *f) {
         if (startswith(f->path, "/run/systemd/network/"))
                 return SYSTEM_FILE_NETWORKD;
-        if (startswith(f->path, "/etc/exports.d/"))
+        /* /run/nfswg/NAME/nfs-utils.env: this bridge's share of the host's NFS service, like its
+         * exports fragment, so written at start (before READY=1, for nfs-utils' daemons ordered
+         * after us) and on reload, and removed on stop, together with it. */
+        if (startswith(f->path, "/etc/exports.d/") || startswith(f->path, "/run/nfswg/"))
                 return SYSTEM_FILE_EXPORTS;
         return SYSTEM_FILE_OTHER;
 }

@@ -11,7 +11,7 @@
 
 typedef enum SystemFileKind {
         SYSTEM_FILE_NETWORKD, /* /run/systemd/network/... */
-        SYSTEM_FILE_EXPORTS,  /* /etc/exports.d/... */
+        SYSTEM_FILE_EXPORTS,  /* /etc/exports.d/..., /run/nfswg/NAME/nfs-utils.env */
         SYSTEM_FILE_OTHER,
 } SystemFileKind;
 

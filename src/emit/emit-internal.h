@@ -13,6 +13,10 @@
 #ifndef NFSWG_UNITDIR
 #define NFSWG_UNITDIR "/lib/systemd/system"
 #endif
+/* Where nfswg-generator is installed: nfs-server.service's drop-in runs it (nfs-utils.c). */
+#ifndef NFSWG_GENERATORDIR
+#define NFSWG_GENERATORDIR "/lib/systemd/system-generators"
+#endif
 
 /* Longest text format_endpoint() produces: "[" host "]:" port, host at most 253 bytes (DNS). */
 #define ENDPOINT_STRLEN (256 + 3 + 6)
@@ -47,8 +51,6 @@ void bridge_reachable_networks(const Host *h, const Bridge *b, NetList *l);
 
 /* The host's bridges sorted by name (caller frees the array, not the bridges). */
 const Bridge **host_bridges_sorted(const Host *h);
-/* Whether the host runs the kernel NFS server for this bridge: it exports something. */
-bool bridge_serves_nfs(const Bridge *b);
 
 /* The highest NFS version a bridge offers, as mount's vers= option ("4.2", "4.1", "4.0", "3"). */
 const char *bridge_best_nfs_version(const Bridge *b);

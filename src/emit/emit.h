@@ -16,10 +16,15 @@ char *emit_network(const Host *h, const Bridge *b);
  * entry per allowed peer tunnel address. */
 char *emit_exports(const Bridge *b);
 
-/* Generator drop-ins for nfs-utils' units (host-wide: ports from Host.nfs). */
+/* Generator drop-ins for nfs-utils' units: inert, they take their options from the environment
+ * file a running bridge writes (nfs-utils.c). */
 char *emit_statd_dropin(const Host *h);
 char *emit_mountd_dropin(const Host *h);
 char *emit_nfs_server_dropin(const Host *h);
+/* That environment file, /run/nfswg/NAME/nfs-utils.env (host-wide values: ports from Host.nfs,
+ * without the ones nfs.conf pins), and its path. */
+char *emit_nfs_utils_env(const Host *h, const Bridge *b);
+char *nfs_utils_env_path(const char *bridge_name);
 
 /* Client mode: systemd.mount(5) / systemd.automount(5) units for one [Mount]. */
 char *emit_mount_unit(const Bridge *b, const Mount *m);

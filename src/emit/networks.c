@@ -73,7 +73,3 @@ const Bridge **host_bridges_sorted(const Host *h) {
         qsort(v, h->n_bridges, sizeof(Bridge *), bridge_compare_name);
         return v;
 }
-
-bool bridge_serves_nfs(const Bridge *b) {
-        return b->mode != BRIDGE_MODE_CLIENT && b->n_exports > 0;
-}

@@ -57,11 +57,12 @@ static int render_add_symlink(RenderList *l, const char *dir, const char *name, 
         return render_add(l, path, strdup(target), RENDER_SYMLINK, 0777, false);
 }
 
-/* Client mode: a .mount per [Mount], its .automount when Automount=yes, and the symlinks that
- * pull one of them into remote-fs.target (as systemd-fstab-generator does for fstab) and into
- * nfswg@NAME.service: `systemctl enable --now nfswg@NAME` (enable reloads the manager, which runs
- * this generator) then arms the shares too, without waiting for the next boot's remote-fs.target.
- * No ordering comes with that Wants=: the .mount is ordered after the service by itself. */
+/* Client mode: a .mount per [Mount], its .automount when Automount=yes, and the symlink that
+ * pulls one of them into nfswg@NAME.service, and only there: not into remote-fs.target (as
+ * systemd-fstab-generator would for fstab), so a bridge the administrator did not enable mounts
+ * nothing. `systemctl enable --now nfswg@NAME` (enable reloads the manager, which runs this
+ * generator) arms the shares with the tunnel, and so does every boot that starts the bridge. No
+ * ordering comes with that Wants=: the .mount is ordered after the service by itself. */
 static int render_mounts(const Bridge *b, RenderList *out) {
         _cleanup_free_ char *service_wants = NULL;
         if (b->n_mounts > 0 && asprintf(&service_wants, "nfswg@%s.service.wants", b->name) < 0)
@@ -92,9 +93,6 @@ static int render_mounts(const Bridge *b, RenderList *out) {
                 target = path_join("..", wanted);
                 if (!target)
                         return -ENOMEM;
-                r = render_add_symlink(out, "remote-fs.target.wants", wanted, target);
-                if (r < 0)
-                        return r;
                 r = render_add_symlink(out, service_wants, wanted, target);
                 if (r < 0)
                         return r;
@@ -102,6 +100,10 @@ static int render_mounts(const Bridge *b, RenderList *out) {
         return 0;
 }
 
+/* systemd.generator(7) allows a generator to enable units; this one never does. Everything it
+ * writes acts only once the administrator enabled or started a bridge (`systemctl enable --now
+ * nfswg@NAME`, the one switch; `disable` then works as for any unit): the Wants= symlinks hang
+ * below nfswg@NAME.service, and the nfs-utils drop-ins are inert without a running bridge. */
 int render_generator(const Host *h, RenderList *out) {
         _cleanup_free_ const Bridge **v = host_bridges_sorted(h);
         bool serves_nfs = false;
@@ -112,24 +114,12 @@ int render_generator(const Host *h, RenderList *out) {
 
         for (size_t i = 0; i < h->n_bridges; i++) {
                 const Bridge *b = v[i];
-                _cleanup_free_ char *name = NULL;
 
-                /* Enabled like `systemctl enable nfswg@NAME` would, but only while the config exists
-                 * and is valid. */
-                if (asprintf(&name, "nfswg@%s.service", b->name) < 0)
-                        return -ENOMEM;
-                r = render_add_symlink(out, "multi-user.target.wants", name, NFSWG_UNITDIR "/nfswg@.service");
-                if (r < 0)
-                        return r;
-                /* `systemctl start nfswg.target` starts every configured bridge. */
-                r = render_add_symlink(out, "nfswg.target.wants", name, NFSWG_UNITDIR "/nfswg@.service");
-                if (r < 0)
-                        return r;
-                /* A bridge that exports pulls in the NFS server; the template cannot say so itself,
-                 * since a client-mode bridge must not start nfsd. */
+                /* A bridge that exports pulls in the NFS server when it starts; the template cannot
+                 * say so itself, since a client-mode bridge must not start nfsd. */
                 if (bridge_serves_nfs(b)) {
                         _cleanup_free_ char *wants = NULL;
-                        if (asprintf(&wants, "%s.wants", name) < 0)
+                        if (asprintf(&wants, "nfswg@%s.service.wants", b->name) < 0)
                                 return -ENOMEM;
                         r = render_add_symlink(out, wants, "nfs-server.service", NFSWG_UNITDIR "/nfs-server.service");
                         if (r < 0)
@@ -188,6 +178,13 @@ int render_daemon(const Host *h, const Bridge *b, RenderList *out) {
                 if (asprintf(&path, EXPORTS_DIR "/nfswg-%s.exports", b->name) < 0)
                         return -ENOMEM;
                 r = render_add(out, path, emit_exports(b), RENDER_FILE, 0644, false);
+                if (r < 0)
+                        return r;
+        }
+
+        /* What nfs-utils' daemons read through the generator's drop-ins while this bridge runs. */
+        if (bridge_serves_nfs(b)) {
+                r = render_add(out, nfs_utils_env_path(b->name), emit_nfs_utils_env(h, b), RENDER_FILE, 0644, false);
                 if (r < 0)
                         return r;
         }

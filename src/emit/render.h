@@ -29,11 +29,12 @@ typedef struct RenderList {
 
 void render_list_done(RenderList *l);
 
-/* What nfswg-generator writes for the host, relative to its normal output directory
- * (paths like "rpc-statd.service.d/50-nfswg.conf", "multi-user.target.wants/nfswg@bridge.service"). */
+/* What nfswg-generator writes for the host, relative to its normal output directory (paths like
+ * "rpc-statd.service.d/50-nfswg.conf", "nfswg@bridge.service.wants/nfs-server.service"). No
+ * enablement symlinks: nothing it writes acts before a bridge is enabled or started. */
 int render_generator(const Host *h, RenderList *out);
-/* What the daemon of bridge b writes: its .netdev/.network under /run/systemd/network and its
- * exports fragment under /etc/exports.d. */
+/* What the daemon of bridge b writes: its .netdev/.network under /run/systemd/network, its
+ * exports fragment under /etc/exports.d and /run/nfswg/NAME/nfs-utils.env. */
 int render_daemon(const Host *h, const Bridge *b, RenderList *out);
 /* Everything `nfswg render` writes: the generator's files under /run/systemd/generator plus the
  * daemon's, for every bridge of the host. */

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "model/load-context.h"
+#include "shared/escape.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
 
@@ -39,6 +40,7 @@ Bridge *bridge_free(Bridge *b) {
         free(b->endpoint.host);
         free(b->private_key_file);
         strv_free(b->dns);
+        strv_free(b->close_nfs_on);
         for (size_t i = 0; i < b->n_exports; i++) {
                 free(b->exports[i].path);
                 strv_free(b->exports[i].peers);
@@ -143,6 +145,13 @@ static void finish_bridge_section(LoadContext *ctx) {
                         }
         if (!ctx->private_key_file_set && !(b->private_key_file = bridge_default_private_key_file(b->name)))
                 ctx->errors++;
+        /* The table would drop NFS on the tunnel it serves. */
+        if (b->interface && strv_contains(b->close_nfs_on, b->interface)) {
+                ctx->errors++;
+                log_conf_error(b->close_nfs_on_source, b->close_nfs_on_line,
+                               "CloseNFSOn= names %s, the bridge's own Interface=; its peers could not reach NFS.",
+                               b->interface);
+        }
         if (!ctx->nfs_versions_set)
                 b->nfs_versions = NFS_V4_2;
         if (b->nfs_versions == 0) {
@@ -161,6 +170,8 @@ static void finish_nfs(LoadContext *ctx) {
                 n->statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT;
         if (!n->lockd_port)
                 n->lockd_port = DEFAULT_LOCKD_PORT;
+        /* LockdPort= is lockd's port for both protocols; only nfs.conf can split them (host.c). */
+        n->lockd_udp_port = n->lockd_port;
         if (!n->set)
                 return;
 
@@ -544,12 +555,17 @@ static int bridge_load_files(const char *name, const char *main_path, const char
 
         if (!name_is_valid(name)) {
                 log_error("%s:1: the bridge name '%s' (from the file name) must be 1 to 32 characters: a lowercase "
-                          "letter or digit, then lowercase letters, digits or -.", main_path, name);
+                          "letter or digit, then lowercase letters, digits or -.", ESCAPE_PATH(main_path), EXCERPT(name));
                 return -EINVAL;
         }
 
         struct dirent **entries = NULL;
         int n_entries = dropin_dir ? scandir(dropin_dir, &entries, NULL, alphasort) : 0;
+        if (n_entries < 0 && errno != ENOENT) {
+                /* Unreadable drop-ins would silently take their peers away. */
+                log_error_errno(errno, "%s: cannot read directory: %m", ESCAPE_PATH(dropin_dir));
+                ctx.errors++;
+        }
         _cleanup_strv_free_ char **paths = calloc((size_t) MAX(n_entries, 0) + 2, sizeof(char *));
         size_t n_paths = 0;
         if (paths && !(paths[n_paths++] = strdup(main_path)))
@@ -557,8 +573,14 @@ static int bridge_load_files(const char *name, const char *main_path, const char
         for (int i = 0; i < n_entries; i++) {
                 const char *d = entries[i]->d_name;
                 size_t l = strlen(d);
-                if (paths && r >= 0 && d[0] != '.' && l > 5 && streq(d + l - 5, ".conf") &&
-                    asprintf(&paths[n_paths++], "%s/%s", dropin_dir, d) < 0) {
+                bool wanted = d[0] != '.' && l > 5 && streq(d + l - 5, ".conf");
+                if (wanted && text_needs_escaping(d)) {
+                        /* Every message names its file: the name must be safe to print as it is. */
+                        log_error("%s/%s: a drop-in's name must be printable text; rename it.", ESCAPE_PATH(dropin_dir), EXCERPT(d));
+                        ctx.errors++;
+                        wanted = false;
+                }
+                if (paths && r >= 0 && wanted && asprintf(&paths[n_paths++], "%s/%s", dropin_dir, d) < 0) {
                         paths[--n_paths] = NULL;
                         r = -ENOMEM;
                 }
@@ -614,7 +636,7 @@ int bridge_load_path(const char *path, Bridge **ret) {
         const char *base = slash ? slash + 1 : path;
         size_t l = strlen(base);
         if (l <= 5 || !streq(base + l - 5, ".conf")) {
-                log_error("%s: a bridge configuration file must be named NAME.conf.", path);
+                log_error("%s: a bridge configuration file must be named NAME.conf.", ESCAPE_PATH(path));
                 return -EINVAL;
         }
         _cleanup_free_ char *name = strndup(base, l - 5);

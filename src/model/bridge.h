@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/nfs-conf.h"
 #include "shared/ipaddr.h"
 #include "shared/key.h"
 
@@ -49,9 +50,9 @@ typedef enum ForwardPorts {
 #define RPCBIND_PORT 111
 
 /* The link group (ip-link(8) "group", IFLA_GROUP) of every bridge's tunnel (client mode's
- * excepted): each bridge's table lets NFS on the other bridges' tunnels through by this group
- * ("meta iifgroup", nft(8)) and leaves it to their own tables, so a bridge started later needs no
- * reload of the others. 0x6e6677 is "nfw" in ASCII: fixed, far from the small numbers
+ * excepted): each bridge's forward chain lets what another bridge's tunnel forwards into it
+ * through by this group ("meta iifgroup", nft(8)), that tunnel's own table having decided
+ * (relay's To=@OTHER), so a bridge started later needs no reload of the others. 0x6e6677 is "nfw" in ASCII: fixed, far from the small numbers
  * administrators give in /etc/iproute2/group, and within systemd.network(5)'s Group= range
  * 0...2147483647. Written in decimal (7235191) where networkd and ip(8) show it. */
 #define NFSWG_LINK_GROUP 0x6e6677u
@@ -90,6 +91,8 @@ typedef struct Peer {
         unsigned line;
         const char *address_source; /* where Address= was last set */
         unsigned address_line;
+        const char *public_key_source; /* where PublicKey= was last set */
+        unsigned public_key_line;
 } Peer;
 
 typedef struct Export {
@@ -126,6 +129,8 @@ typedef struct Server {
         size_t n_allowed_ips;
         unsigned persistent_keepalive;
         char *preshared_key_file;
+        const char *public_key_source; /* where PublicKey= was last set */
+        unsigned public_key_line;
 } Server;
 
 typedef struct Mount {
@@ -139,15 +144,23 @@ typedef struct Mount {
         unsigned line;
 } Mount;
 
+/* Where a key was last set, for messages (line 0: not set, the default applies). */
+typedef struct KeyOrigin {
+        const char *source;
+        unsigned line;
+} KeyOrigin;
+
 typedef struct NfsSettings {
         bool set; /* an [NFS] section was given */
         uint16_t mountd_port;
         uint16_t statd_port;
         uint16_t statd_outgoing_port;
-        uint16_t lockd_port;
+        uint16_t lockd_port;     /* TCP; LockdPort= sets both */
+        uint16_t lockd_udp_port; /* differs from lockd_port only where nfs.conf pins one of them */
         unsigned max_block_size; /* 0 = kernel default */
         const char *source;
         unsigned line;
+        KeyOrigin mountd_at, statd_at, statd_outgoing_at, lockd_at;
 } NfsSettings;
 
 typedef struct Bridge {
@@ -167,6 +180,10 @@ typedef struct Bridge {
         char *private_key_file;
         unsigned nfs_versions; /* NFS_V* bits */
         char **dns;            /* DNS= for client configs, NULL-terminated, may be NULL */
+        char **close_nfs_on;   /* CloseNFSOn=: interfaces whose NFS ports the table drops,
+                                * NULL-terminated, may be NULL */
+        const char *close_nfs_on_source;
+        unsigned close_nfs_on_line;
         NfsSettings nfs;
         Export *exports;
         size_t n_exports;
@@ -180,17 +197,25 @@ typedef struct Bridge {
 } Bridge;
 
 /* The link group of b's tunnel: NFSWG_LINK_GROUP for a bridge, 0 (none) for a client, whose tunnel
- * serves no NFS for anyone's table to let through. */
+ * has no table deciding what it forwards. */
 static inline uint32_t bridge_link_group(const Bridge *b) {
         return b->mode == BRIDGE_MODE_CLIENT ? 0 : NFSWG_LINK_GROUP;
+}
+
+/* Whether the host runs the kernel NFS server for this bridge: it exports something. */
+static inline bool bridge_serves_nfs(const Bridge *b) {
+        return b->mode != BRIDGE_MODE_CLIENT && b->n_exports > 0;
 }
 
 /* Every bridge of a host: /etc/nfswg/ *.conf. */
 typedef struct Host {
         Bridge **bridges;
         size_t n_bridges;
-        NfsSettings nfs; /* the agreed [NFS] values (defaults when no bridge sets them) */
+        /* The ports nfs-utils' daemons use: the agreed [NFS] values (defaults when no bridge sets
+         * them), where the administrator pinned none in nfs.conf; their pins otherwise. */
+        NfsSettings nfs;
         unsigned nfs_versions; /* union over bridges */
+        NfsConf nfs_conf;      /* the administrator's pins (host_load() reads them) */
 } Host;
 
 const char *bridge_mode_to_string(BridgeMode m);
@@ -210,12 +235,21 @@ static inline void bridge_freep(Bridge **b) {
 }
 
 const Peer *bridge_find_peer(const Bridge *b, const char *name);
+/* A bridge's own public key (of its PrivateKeyFile=) given as a [Peer] PublicKey=, or in client mode
+ * as the [Server] PublicKey=, would be a tunnel to itself: each is logged at that key's FILE:LINE,
+ * and -EINVAL returned; 0 when there is none. */
+int bridge_check_own_key(const Bridge *b, const WgKey own_public);
+/* The same with the key read from ROOT + PrivateKeyFile=. A key file that is missing (a first start
+ * creates it) or unreadable (check run by a user) is no error here: 0. The model reads no key
+ * while loading (the generator never needs one); the daemon and `nfswg check` call this. */
+int bridge_check_own_key_file(const char *root, const Bridge *b);
 /* Whether export e is open to peer p. */
 bool export_allows_peer(const Export *e, const Peer *p);
 /* The default PrivateKeyFile= for NAME: /var/lib/nfswg/NAME/private.key */
 char *bridge_default_private_key_file(const char *name);
 
-/* Loads every ROOT/etc/nfswg/ *.conf and checks what spans bridges: [NFS] values agree, interface
+/* Loads every ROOT/etc/nfswg/ *.conf and ROOT/etc/nfs.conf (+ nfs.conf.d/) and checks what spans
+ * bridges: [NFS] values agree with each other and with the administrator's nfs.conf pins, interface
  * names, listen ports and tunnel networks do not clash, @OTHER in [Forward] names a bridge.
  * Returns 0, or -EINVAL after logging every problem; even then *ret is set to a Host holding the
  * bridges that loaded cleanly (the generator writes those and skips the rest). An empty or

@@ -9,6 +9,7 @@
 #include "shared/key.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
+#include "shared/escape.h"
 
 typedef enum SectionKind {
         SECTION_BRIDGE,
@@ -49,7 +50,7 @@ static int bridge_mode(LoadContext *ctx, void *t, const ConfEntry *e) {
                 b->mode = BRIDGE_MODE_EMBEDDED;
                 return 0;
         }
-        conf_error(ctx, e->line, "Mode= must be one of embedded, nas, relay, client; not '%s'.", e->value);
+        conf_error(ctx, e->line, "Mode= must be one of embedded, nas, relay, client; not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -62,7 +63,7 @@ static int bridge_backend(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "userspace"))
                 b->backend = BACKEND_USERSPACE;
         else
-                conf_error(ctx, e->line, "Backend= must be auto, kernel or userspace, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Backend= must be auto, kernel or userspace, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -123,7 +124,7 @@ static int bridge_nfs_version_item(LoadContext *ctx, void *t, const ConfEntry *e
         else if (streq(item, "4.2"))
                 b->nfs_versions |= NFS_V4_2;
         else
-                conf_error(ctx, e->line, "NFSVersions= '%s' is not one of 3, 4, 4.0, 4.1, 4.2.", item);
+                conf_error(ctx, e->line, "NFSVersions= '%s' is not one of 3, 4, 4.0, 4.1, 4.2.", EXCERPT(item));
         return 0;
 }
 
@@ -139,7 +140,7 @@ static int bridge_dns_item(LoadContext *ctx, void *t, const ConfEntry *e, const 
         int family;
         InAddrUnion a;
         if (ip_address_parse(item, &family, &a) < 0)
-                return conf_error(ctx, e->line, "DNS= '%s' is not an IPv4 or IPv6 address.", item), 0;
+                return conf_error(ctx, e->line, "DNS= '%s' is not an IPv4 or IPv6 address.", EXCERPT(item)), 0;
         return strv_extend(&b->dns, item);
 }
 
@@ -152,19 +153,50 @@ static int bridge_dns(LoadContext *ctx, void *t, const ConfEntry *e) {
         return for_each_item(ctx, t, e, bridge_dns_item);
 }
 
+static int bridge_close_nfs_on_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
+        Bridge *b = t;
+        if (!ifname_is_valid(item))
+                return conf_error(ctx, e->line, "CloseNFSOn= names must be 1 to 15 characters of A-Z a-z 0-9 _ . - each."), 0;
+        if (strv_contains(b->close_nfs_on, item))
+                return 0;
+        return strv_extend(&b->close_nfs_on, item);
+}
+
+static int bridge_close_nfs_on(LoadContext *ctx, void *t, const ConfEntry *e) {
+        Bridge *b = t;
+        if (isempty(e->value)) {
+                b->close_nfs_on = strv_free(b->close_nfs_on);
+                return 0;
+        }
+        /* the last assignment is where a clash with Interface= is reported */
+        b->close_nfs_on_source = ctx->file;
+        b->close_nfs_on_line = e->line;
+        return for_each_item(ctx, t, e, bridge_close_nfs_on_item);
+}
+
 /* ---- [NFS] ---- */
 
+/* A port key of [NFS], remembering where it was set: an nfs.conf pin that disagrees is reported
+ * there (host_check()). An empty value returns to the default, which conflicts with nothing. */
+static int set_nfs_port(LoadContext *ctx, uint16_t *field, KeyOrigin *at, uint16_t dflt, const ConfEntry *e) {
+        *at = isempty(e->value) ? (KeyOrigin) {} : (KeyOrigin) { .source = ctx->file, .line = e->line };
+        return set_port(ctx, field, dflt, e);
+}
 static int nfs_mountd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->mountd_port, DEFAULT_MOUNTD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->mountd_port, &n->mountd_at, DEFAULT_MOUNTD_PORT, e);
 }
 static int nfs_statd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->statd_port, DEFAULT_STATD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->statd_port, &n->statd_at, DEFAULT_STATD_PORT, e);
 }
 static int nfs_statd_outgoing_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->statd_outgoing_port, DEFAULT_STATD_OUTGOING_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->statd_outgoing_port, &n->statd_outgoing_at, DEFAULT_STATD_OUTGOING_PORT, e);
 }
 static int nfs_lockd_port(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_port(ctx, &((NfsSettings *) t)->lockd_port, DEFAULT_LOCKD_PORT, e);
+        NfsSettings *n = t;
+        return set_nfs_port(ctx, &n->lockd_port, &n->lockd_at, DEFAULT_LOCKD_PORT, e);
 }
 static int nfs_max_block_size(LoadContext *ctx, void *t, const ConfEntry *e) {
         NfsSettings *n = t;
@@ -189,7 +221,7 @@ static int export_peer_item(LoadContext *ctx, void *t, const ConfEntry *e, const
         }
         if (!name_is_valid(item))
                 return conf_error(ctx, e->line, "Peers= '%s' is not a peer name ([a-z0-9][a-z0-9-]{0,31}) or *.",
-                                  item),
+                                  EXCERPT(item)),
                        0;
         if (strv_contains(x->peers, item))
                 return 0;
@@ -220,7 +252,7 @@ static int export_squash(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "none"))
                 x->squash = SQUASH_NONE;
         else
-                conf_error(ctx, e->line, "Squash= must be root, all or none, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Squash= must be root, all or none, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -244,6 +276,8 @@ static int peer_name(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int peer_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Peer *p = t;
+        p->public_key_source = ctx->file;
+        p->public_key_line = e->line;
         return set_key(ctx, p->public_key, &p->public_key_set, e);
 }
 
@@ -283,7 +317,7 @@ static int forward_to(LoadContext *ctx, void *t, const ConfEntry *e) {
                 return 0;
         if (e->value[0] == '@') {
                 if (!name_is_valid(e->value + 1))
-                        return conf_error(ctx, e->line, "To= '%s' does not name a bridge (@NAME).", e->value), 0;
+                        return conf_error(ctx, e->line, "To= '%s' does not name a bridge (@NAME).", EXCERPT(e->value)), 0;
                 f->to_bridge = strdup(e->value + 1);
                 return f->to_bridge ? 0 : -ENOMEM;
         }
@@ -307,7 +341,7 @@ static int forward_ports(LoadContext *ctx, void *t, const ConfEntry *e) {
         else if (streq(e->value, "all"))
                 f->ports = FORWARD_PORTS_ALL;
         else
-                conf_error(ctx, e->line, "Ports= must be nfs or all, not '%s'.", e->value);
+                conf_error(ctx, e->line, "Ports= must be nfs or all, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -315,7 +349,7 @@ static int forward_nas_port_item(LoadContext *ctx, void *t, const ConfEntry *e, 
         Forward *f = t;
         uint16_t port;
         if (parse_port(item, &port) < 0)
-                return conf_error(ctx, e->line, "NASPorts= '%s' is not a port number between 1 and 65535.", item), 0;
+                return conf_error(ctx, e->line, "NASPorts= '%s' is not a port number between 1 and 65535.", EXCERPT(item)), 0;
         uint16_t *slot = ARRAY_PUSH(f->nas_ports, f->n_nas_ports);
         if (!slot)
                 return -ENOMEM;
@@ -338,6 +372,8 @@ static int forward_nas_ports(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int server_public_key(LoadContext *ctx, void *t, const ConfEntry *e) {
         Server *s = t;
+        s->public_key_source = ctx->file;
+        s->public_key_line = e->line;
         return set_key(ctx, s->public_key, &s->set, e);
 }
 
@@ -376,13 +412,13 @@ static int mount_what(LoadContext *ctx, void *t, const ConfEntry *e) {
         if (v[0] == '[') {
                 const char *close = strchr(v, ']');
                 if (!close || close[1] != ':')
-                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", v), 0;
+                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", EXCERPT(v)), 0;
                 host = strndup(v + 1, (size_t) (close - v - 1));
                 sep = close + 1;
         } else {
                 sep = strchr(v, ':');
                 if (!sep)
-                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", v), 0;
+                        return conf_error(ctx, e->line, "What= '%s' is not SERVER:/PATH.", EXCERPT(v)), 0;
                 host = strndup(v, (size_t) (sep - v));
         }
         if (!host)
@@ -390,13 +426,13 @@ static int mount_what(LoadContext *ctx, void *t, const ConfEntry *e) {
         int family;
         InAddrUnion a;
         if (ip_address_parse(host, &family, &a) < 0 && !hostname_is_valid(host))
-                return conf_error(ctx, e->line, "What= server '%s' is not a host name or address.", host), 0;
+                return conf_error(ctx, e->line, "What= server '%s' is not a host name or address.", EXCERPT(host)), 0;
         if (v[0] == '[' && family != AF_INET6)
-                return conf_error(ctx, e->line, "What= '%s': only IPv6 addresses go in brackets.", v), 0;
+                return conf_error(ctx, e->line, "What= '%s': only IPv6 addresses go in brackets.", EXCERPT(v)), 0;
         if (!path_is_safe(sep + 1))
                 return conf_error(ctx, e->line,
                                   "What= path '%s' must be absolute and normalised, of letters, digits and /_.+@:%%- only.",
-                                  sep + 1),
+                                  EXCERPT(sep + 1)),
                        0;
         if (!(m->what = strdup(v)) || !(m->what_path = strdup(sep + 1)))
                 return -ENOMEM;
@@ -446,6 +482,7 @@ static const KeyDef key_table[] = {
         { SECTION_BRIDGE, "PrivateKeyFile", bridge_private_key_file, false },
         { SECTION_BRIDGE, "NFSVersions", bridge_nfs_versions, false },
         { SECTION_BRIDGE, "DNS", bridge_dns, true },
+        { SECTION_BRIDGE, "CloseNFSOn", bridge_close_nfs_on, true },
         { SECTION_NFS, "MountdPort", nfs_mountd_port, false },
         { SECTION_NFS, "StatdPort", nfs_statd_port, false },
         { SECTION_NFS, "StatdOutgoingPort", nfs_statd_outgoing_port, false },
@@ -562,7 +599,7 @@ int bridge_apply_file(LoadContext *ctx, const ConfFile *f) {
                 if (kind == _SECTION_MAX) {
                         conf_error(ctx, s->line,
                                    "unknown section [%s] (known: Bridge, NFS, Export, Peer, Forward, Server, Mount).",
-                                   s->name);
+                                   EXCERPT(s->name));
                         continue;
                 }
                 void *target = section_new_item(ctx, kind, s->line);
@@ -578,7 +615,7 @@ int bridge_apply_file(LoadContext *ctx, const ConfFile *f) {
                         const ConfEntry *e = &s->entries[j];
                         const KeyDef *d = key_lookup(kind, e->key);
                         if (!d) {
-                                conf_error(ctx, e->line, "unknown key %s= in section [%s].", e->key, s->name);
+                                conf_error(ctx, e->line, "unknown key %s= in section [%s].", EXCERPT(e->key), s->name);
                                 continue;
                         }
                         if (!d->list) {

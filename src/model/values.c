@@ -6,6 +6,7 @@
 #include "shared/key.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
+#include "shared/escape.h"
 
 void log_conf_error(const char *file, unsigned line, const char *fmt, ...) {
         char msg[1024];
@@ -46,7 +47,7 @@ int set_bool(LoadContext *ctx, bool *field, bool dflt, const ConfEntry *e) {
                 return 0;
         }
         if (parse_boolean(e->value, field) < 0)
-                conf_error(ctx, e->line, "%s= must be a boolean (yes/no), not '%s'.", e->key, e->value);
+                conf_error(ctx, e->line, "%s= must be a boolean (yes/no), not '%s'.", e->key, EXCERPT(e->value));
         return 0;
 }
 
@@ -100,7 +101,7 @@ int push_prefix(LoadContext *ctx, IpPrefix **arr, size_t *n, const ConfEntry *e,
                        bool allow_bare, bool network) {
         IpPrefix p;
         if (ip_prefix_parse(item, allow_bare, &p) < 0)
-                return conf_error(ctx, e->line, "%s= '%s' is not an IPv4 or IPv6 address%s.", e->key, item,
+                return conf_error(ctx, e->line, "%s= '%s' is not an IPv4 or IPv6 address%s.", e->key, EXCERPT(item),
                                   allow_bare ? "" : " with a prefix length (ADDRESS/LENGTH)"),
                        0;
         if (network) {
@@ -108,7 +109,7 @@ int push_prefix(LoadContext *ctx, IpPrefix **arr, size_t *n, const ConfEntry *e,
                 if (!ip_prefix_equal(&net, &p)) {
                         char buf[IP_PREFIX_STRLEN];
                         return conf_error(ctx, e->line, "%s= '%s' has host bits set; the network is %s.", e->key,
-                                          item, ip_prefix_format(&net, buf)),
+                                          EXCERPT(item), ip_prefix_format(&net, buf)),
                                0;
                 }
         }
@@ -127,7 +128,7 @@ int push_endpoint(LoadContext *ctx, Endpoint **arr, size_t *n, const ConfEntry *
                 return r;
         if (r < 0)
                 return conf_error(ctx, e->line, "%s= '%s' is not HOST:PORT (a DNS name or address, IPv6 in brackets).",
-                                  e->key, item),
+                                  e->key, EXCERPT(item)),
                        0;
         Endpoint *slot = ARRAY_PUSH(*arr, *n);
         if (!slot) {

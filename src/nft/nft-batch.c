@@ -6,37 +6,92 @@
 #include "nft/nft-internal.h"
 #include "shared/macro.h"
 
+/* The pinned side ports: mountd, statd, statd outgoing, lockd (TCP and UDP: nfs.conf(5) can pin
+ * [lockd] udp-port apart from port; one inet_service set serves both protocols, so a separate UDP
+ * port is also open over TCP to the same peers, where nothing listens). */
+static size_t side_ports(const Host *h, const Bridge *b, uint16_t *ret) {
+        const NfsSettings *s = h ? &h->nfs : &b->nfs;
+        /* a hand-made bridge without NFS settings: the documented defaults */
+        NfsSettings d = {
+                .mountd_port = DEFAULT_MOUNTD_PORT,
+                .statd_port = DEFAULT_STATD_PORT,
+                .statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT,
+                .lockd_port = DEFAULT_LOCKD_PORT,
+        };
+        if (s->mountd_port == 0)
+                s = &d;
+        ret[0] = s->mountd_port;
+        ret[1] = s->statd_port;
+        ret[2] = s->statd_outgoing_port;
+        ret[3] = s->lockd_port;
+        if (s->lockd_udp_port == 0 || s->lockd_udp_port == s->lockd_port)
+                return 4;
+        ret[4] = s->lockd_udp_port;
+        return 5;
+}
+
 size_t nft_nfs_ports(const Host *h, const Bridge *b, uint16_t ret[static NFT_NFS_PORTS_MAX]) {
         size_t n = 0;
 
         ret[n++] = NFS_PORT;
         ret[n++] = RPCBIND_PORT;
-        if (((h ? h->nfs_versions : 0) | b->nfs_versions) & NFS_V3) {
-                const NfsSettings *s = h ? &h->nfs : &b->nfs;
-                /* a hand-made bridge without NFS settings: the documented defaults */
-                NfsSettings d = {
-                        .mountd_port = DEFAULT_MOUNTD_PORT,
-                        .statd_port = DEFAULT_STATD_PORT,
-                        .statd_outgoing_port = DEFAULT_STATD_OUTGOING_PORT,
-                        .lockd_port = DEFAULT_LOCKD_PORT,
-                };
-                if (s->mountd_port == 0)
-                        s = &d;
-                ret[n++] = s->mountd_port;
-                ret[n++] = s->statd_port;
-                ret[n++] = s->statd_outgoing_port;
-                ret[n++] = s->lockd_port;
-        }
+        /* Only this bridge's versions count: a v4-only bridge keeps its peers off mountd, statd
+         * and lockd even when the host serves NFSv3 elsewhere. */
+        if (b->nfs_versions & NFS_V3)
+                n += side_ports(h, b, ret + n);
         return ports_sort_unique(ret, n);
 }
 
-static void add_input_rules(NftBuilder *c, const Bridge *b) {
-        /* Local tools (showmount, rpcinfo, the NFS client of the host itself) talk to rpcbind and
-         * mountd over lo. */
-        rule_begin(c, "input");
-        match_iifname(c, "lo");
-        stmt_verdict(c, NF_ACCEPT);
+size_t nft_nfs_closed_ports(const Host *h, const Bridge *b, uint16_t ret[static NFT_NFS_PORTS_MAX]) {
+        size_t n = 0;
+
+        ret[n++] = NFS_PORT;
+        ret[n++] = RPCBIND_PORT;
+        n += side_ports(h, b, ret + n);
+        return ports_sort_unique(ret, n);
+}
+
+/* What only the tunnel may claim as a source: the bridge's networks, its peers' addresses and
+ * the networks routed to them. A default route (/0) is left out: it would claim every source on
+ * every interface. */
+static int tunnel_sources(const Bridge *b, PrefixLists *ret) {
+        int r = prefix_lists_add_all(ret, b->addresses, b->n_addresses);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < b->n_peers; i++) {
+                const Peer *p = &b->peers[i];
+                r = prefix_lists_add_all(ret, p->addresses, p->n_addresses);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < p->n_allowed_ips; j++)
+                        if (p->allowed_ips[j].prefixlen > 0) {
+                                r = prefix_lists_add(ret, &p->allowed_ips[j]);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
+        prefix_lists_normalize(ret);
+        return 0;
+}
+
+static void add_l4_rule(NftBuilder *c, const char *chain, const char *ifname, uint8_t proto, const char *ports,
+                        const char *counter, int verdict) {
+        rule_begin(c, chain);
+        match_iifname(c, ifname);
+        match_dport_set(c, proto, ports);
+        stmt_counter(c, counter);
+        stmt_verdict(c, verdict);
         rule_end(c);
+}
+
+static void add_input_rules(NftBuilder *c, const Bridge *b) {
+        FOREACH_FAMILY(family) {
+                rule_begin(c, "input");
+                match_spoofed(c, b, family);
+                stmt_counter(c, NFT_COUNTER_SPOOFED);
+                stmt_verdict(c, NF_DROP);
+                rule_end(c);
+        }
 
         FOREACH_FAMILY(family)
                 FOREACH_L4PROTO(proto) {
@@ -49,30 +104,20 @@ static void add_input_rules(NftBuilder *c, const Bridge *b) {
                         rule_end(c);
                 }
 
-        /* Every bridge's table guards its own tunnel and the rest of the world; the other bridges'
-         * tunnels, by their link group, are left to their own tables, or a second bridge's peers
-         * would meet our final drop. By group and not by name, so that a bridge started after us
-         * needs no reload of ours. Our own tunnel is in the group too: its traffic from anyone but
-         * our peers goes on to the drop. */
-        rule_begin(c, "input");
-        match_iifname_not(c, b->interface);
-        match_iifgroup(c, NFSWG_LINK_GROUP);
-        stmt_verdict(c, NF_ACCEPT);
-        rule_end(c);
+        /* Anyone else on the tunnel, and the side ports of a v4-only bridge. */
+        FOREACH_L4PROTO(proto)
+                add_l4_rule(c, "input", b->interface, proto, NFT_SET_NFS_CLOSED, NFT_COUNTER_NFS_REFUSED, NF_DROP);
 
-        FOREACH_L4PROTO(proto) {
-                rule_begin(c, "input");
-                match_dport_set(c, proto, NFT_SET_NFS_PORTS);
-                stmt_counter(c, NFT_COUNTER_NFS_REFUSED);
-                stmt_verdict(c, NF_DROP);
-                rule_end(c);
-        }
+        /* CloseNFSOn=: the administrator asked to shut NFS on these (a VPS's public side). */
+        STRV_FOREACH(ifname, b->close_nfs_on)
+                FOREACH_L4PROTO(proto)
+                        add_l4_rule(c, "input", *ifname, proto, NFT_SET_NFS_CLOSED, NFT_COUNTER_NFS_REFUSED, NF_DROP);
 }
 
 int nft_build_bridge_batch(const Host *h, const Bridge *b, uint32_t seq, void **ret, size_t *ret_len) {
         _cleanup_(builder_done) NftBuilder c = {};
-        _cleanup_(prefix_lists_done) PrefixLists peers = {};
-        uint16_t ports[NFT_NFS_PORTS_MAX];
+        _cleanup_(prefix_lists_done) PrefixLists peers = {}, tunnel = {};
+        uint16_t ports[NFT_NFS_PORTS_MAX], closed[NFT_NFS_PORTS_MAX];
         int r;
 
         if (b->mode == BRIDGE_MODE_CLIENT)
@@ -86,7 +131,11 @@ int nft_build_bridge_batch(const Host *h, const Bridge *b, uint32_t seq, void **
                         return r;
         }
         prefix_lists_normalize(&peers);
+        r = tunnel_sources(b, &tunnel);
+        if (r < 0)
+                return r;
         size_t n_ports = nft_nfs_ports(h, b, ports);
+        size_t n_closed = nft_nfs_closed_ports(h, b, closed);
 
         r = builder_init(&c, b->name, seq);
         if (r < 0)
@@ -98,15 +147,18 @@ int nft_build_bridge_batch(const Host *h, const Bridge *b, uint32_t seq, void **
         add_table(&c, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 
         add_interval_sets(&c, NFT_SET_PEERS4, NFT_SET_PEERS6, &peers);
+        add_interval_sets(&c, NFT_SET_TUNNEL4, NFT_SET_TUNNEL6, &tunnel);
         add_port_set(&c, NFT_SET_NFS_PORTS, ports, n_ports);
+        add_port_set(&c, NFT_SET_NFS_CLOSED, closed, n_closed);
         add_counter(&c, NFT_COUNTER_NFS_ACCEPTED);
         add_counter(&c, NFT_COUNTER_NFS_REFUSED);
+        add_counter(&c, NFT_COUNTER_SPOOFED);
 
         add_chain(&c, "input", "filter", NF_INET_LOCAL_IN, -10);
         add_input_rules(&c, b);
 
-        if (b->mode == BRIDGE_MODE_NAS || b->mode == BRIDGE_MODE_RELAY || b->n_forwards > 0)
-                add_forward(&c, h, b);
+        /* every server mode: isolation holds whatever the host's forwarding sysctls say */
+        add_forward(&c, h, b);
 
         return builder_finish(&c, ret, ret_len);
 }

@@ -104,8 +104,19 @@ void add_forward(NftBuilder *c, const Host *h, const Bridge *b) {
 
         add_chain(c, "forward", "filter", NF_INET_FORWARD, -10);
 
-        /* Replies to what was let through, whichever interface they come back on. */
+        FOREACH_FAMILY(family) {
+                rule_begin(c, "forward");
+                match_spoofed(c, b, family);
+                stmt_counter(c, NFT_COUNTER_SPOOFED);
+                stmt_verdict(c, NF_DROP);
+                rule_end(c);
+        }
+
+        /* Entering from the tunnel: replies to what was let into it (a connection from another
+         * bridge's tunnel, below), then what a [Forward] allows, nothing else: no peer reaches
+         * another peer or anything beyond unless configured. */
         rule_begin(c, "forward");
+        match_iifname(c, b->interface);
         match_ct_established(c);
         stmt_verdict(c, NF_ACCEPT);
         rule_end(c);
@@ -120,9 +131,30 @@ void add_forward(NftBuilder *c, const Host *h, const Bridge *b) {
                                 add_forward_accept(c, b, i, family, proto);
                 }
 
-        /* Forwarding from the tunnel is closed unless a [Forward] opened it above. */
         rule_begin(c, "forward");
         match_iifname(c, b->interface);
+        stmt_counter(c, NFT_COUNTER_FWD_REFUSED);
+        stmt_verdict(c, NF_DROP);
+        rule_end(c);
+
+        /* Leaving into the tunnel: replies to what a [Forward] let out of it, and what another
+         * bridge's tunnel sends (relay's To=@OTHER: its own table's [Forward] decided, and our
+         * own tunnel, in the group too, never gets here); nothing else, so no host on the other
+         * networks can open a connection to a peer. */
+        rule_begin(c, "forward");
+        match_oifname(c, b->interface);
+        match_ct_established(c);
+        stmt_verdict(c, NF_ACCEPT);
+        rule_end(c);
+
+        rule_begin(c, "forward");
+        match_oifname(c, b->interface);
+        match_iifgroup(c, NFSWG_LINK_GROUP);
+        stmt_verdict(c, NF_ACCEPT);
+        rule_end(c);
+
+        rule_begin(c, "forward");
+        match_oifname(c, b->interface);
         stmt_counter(c, NFT_COUNTER_FWD_REFUSED);
         stmt_verdict(c, NF_DROP);
         rule_end(c);

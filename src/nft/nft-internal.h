@@ -6,7 +6,7 @@
  *   nft-set.c      sets and their elements, prefix lists for the interval sets
  *   nft-rule.c     rules as nft(8) writes them: matches and statements
  *   nft-batch.c    nft_build_*_batch(): the table's content and the input chain
- *   nft-forward.c  the forward and postrouting chains of [Forward] */
+ *   nft-forward.c  the forward chain (isolation and [Forward]) and the postrouting chain */
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -82,15 +82,18 @@ void rule_begin(NftBuilder *c, const char *chain);
 void rule_end(NftBuilder *c);
 void match_iifname(NftBuilder *c, const char *ifname);
 void match_iifname_not(NftBuilder *c, const char *ifname);
+void match_oifname(NftBuilder *c, const char *ifname);
 void match_iifgroup(NftBuilder *c, uint32_t group);
 void match_addr_set(NftBuilder *c, int family, bool source, const char *set);
 void match_from_peers(NftBuilder *c, int family);
+/* iifname != "lo" iifname != IFACE ip(6) saddr @tunnel4/6: a tunnel source from elsewhere */
+void match_spoofed(NftBuilder *c, const Bridge *b, int family);
 void match_dport_set(NftBuilder *c, uint8_t proto, const char *set);
 void match_ct_established(NftBuilder *c);
 void stmt_counter(NftBuilder *c, const char *name);
 void stmt_verdict(NftBuilder *c, int verdict);
 void stmt_masquerade(NftBuilder *c);
 
-/* nft-forward.c: the sets of every [Forward], chain forward and, for Masquerade=yes, chain
- * postrouting. h may be NULL unless a [Forward] names @OTHER. */
+/* nft-forward.c: the sets of every [Forward], chain forward (every server mode) and, for
+ * Masquerade=yes, chain postrouting. h may be NULL unless a [Forward] names @OTHER. */
 void add_forward(NftBuilder *c, const Host *h, const Bridge *b);

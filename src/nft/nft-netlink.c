@@ -259,7 +259,7 @@ int nft_read_counters(const char *bridge_name, NftCounters *ret) {
         r = nft_table_name(bridge_name, table, sizeof table);
         if (r < 0)
                 return r;
-        r = nft_socket_open(MNL_SOCKET_BUFFER_SIZE, 8, &nl, &portid);
+        r = nft_socket_open(MNL_SOCKET_BUFFER_SIZE, 10, &nl, &portid);
         if (r < 0)
                 return r;
 
@@ -269,13 +269,16 @@ int nft_read_counters(const char *bridge_name, NftCounters *ret) {
         r = read_counter(nl, portid, table, NFT_COUNTER_NFS_REFUSED, seq++, &c.refused_packets, &c.refused_bytes);
         if (r < 0)
                 return r;
-        /* Only nas/relay tables have these. */
+        /* A table applied by an older nfswg may lack these (forward counters were nas/relay only). */
         r = read_counter(nl, portid, table, NFT_COUNTER_FWD_ACCEPTED, seq++, &c.forward_accepted_packets,
                          &c.forward_accepted_bytes);
         if (r < 0 && r != -ENOENT)
                 return r;
         r = read_counter(nl, portid, table, NFT_COUNTER_FWD_REFUSED, seq++, &c.forward_refused_packets,
                          &c.forward_refused_bytes);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        r = read_counter(nl, portid, table, NFT_COUNTER_SPOOFED, seq++, &c.spoofed_packets, &c.spoofed_bytes);
         if (r < 0 && r != -ENOENT)
                 return r;
 

@@ -80,23 +80,27 @@ static void expr_lookup(NftBuilder *c, const char *set) {
         nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
 }
 
-/* iifname "NAME" / iifname != "NAME": the name, not the index, so the rule holds before the link
- * exists and after networkd recreates it. */
-static void match_iifname_op(NftBuilder *c, uint32_t op, const char *ifname) {
+/* iifname "NAME" / iifname != "NAME" / oifname "NAME": the name, not the index, so the rule holds
+ * before the link exists and after networkd recreates it. */
+static void match_ifname_op(NftBuilder *c, uint32_t key, uint32_t op, const char *ifname) {
         char buf[IFNAMSIZ] = {};
         if (strlen(ifname) >= sizeof buf)
                 return builder_fail(c, -ENAMETOOLONG);
         memcpy(buf, ifname, strlen(ifname));
-        expr_meta(c, NFT_META_IIFNAME);
+        expr_meta(c, key);
         expr_cmp(c, op, buf, sizeof buf);
 }
 
 void match_iifname(NftBuilder *c, const char *ifname) {
-        match_iifname_op(c, NFT_CMP_EQ, ifname);
+        match_ifname_op(c, NFT_META_IIFNAME, NFT_CMP_EQ, ifname);
 }
 
 void match_iifname_not(NftBuilder *c, const char *ifname) {
-        match_iifname_op(c, NFT_CMP_NEQ, ifname);
+        match_ifname_op(c, NFT_META_IIFNAME, NFT_CMP_NEQ, ifname);
+}
+
+void match_oifname(NftBuilder *c, const char *ifname) {
+        match_ifname_op(c, NFT_META_OIFNAME, NFT_CMP_EQ, ifname);
 }
 
 /* meta iifgroup GROUP: the kernel compares the device's group as a u32 in host byte order, as
@@ -126,6 +130,13 @@ void match_addr_set(NftBuilder *c, int family, bool source, const char *set) {
 /* ip saddr @peers4 / ip6 saddr @peers6 */
 void match_from_peers(NftBuilder *c, int family) {
         match_addr_set(c, family, true, family == AF_INET ? NFT_SET_PEERS4 : NFT_SET_PEERS6);
+}
+
+/* The host talks to its own tunnel address over lo, with that address as the source. */
+void match_spoofed(NftBuilder *c, const Bridge *b, int family) {
+        match_iifname_not(c, "lo");
+        match_iifname_not(c, b->interface);
+        match_addr_set(c, family, true, family == AF_INET ? NFT_SET_TUNNEL4 : NFT_SET_TUNNEL6);
 }
 
 /* meta l4proto PROTO th dport @set: TCP and UDP keep the destination port at offset 2 */

@@ -65,7 +65,7 @@ int private_key_load_or_create(const char *path, WgKey ret_key, bool *ret_create
                 wg_key_wipe(key);
                 if (r == -EINVAL)
                         return log_error_errno(r, "%s does not hold a WireGuard private key (44 characters of base64).", path);
-                return log_error_errno(r, "Cannot read the private key file %s: %m", path);
+                return log_error_errno(r, "Cannot read the private key file %s: %s", path, read_file_strerror(r));
         }
 
         memcpy(ret_key, key, sizeof(WgKey));

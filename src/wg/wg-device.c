@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/parse.h"
 #include "wg/wg.h"
@@ -526,7 +527,7 @@ static int peer_fill(WgPeer *p, const WgKey public_key, const IpPrefix *addresse
         if (psk_file) {
                 r = wg_key_read_file(psk_file, p->preshared_key);
                 if (r < 0)
-                        return log_error_errno(r, "Cannot read preshared key file %s: %m", psk_file);
+                        return log_error_errno(r, "Cannot read preshared key file %s: %s", psk_file, read_file_strerror(r));
                 p->flags |= WG_PEER_HAS_PRESHARED_KEY;
         }
 

@@ -129,10 +129,12 @@ R=$(new_root render)
 write_bridge "$R" bridge
 run 0 "$NFSWG" --root "$R" render bridge
 for f in run/systemd/network/50-nfswg-bridge.netdev run/systemd/network/50-nfswg-bridge.network \
-         etc/exports.d/nfswg-bridge.exports run/systemd/generator/nfs-mountd.service.d/50-nfswg.conf; do
+         etc/exports.d/nfswg-bridge.exports run/systemd/generator/nfs-mountd.service.d/50-nfswg.conf \
+         run/nfswg/bridge/nfs-utils.env; do
         [ -f "$R/$f" ] || fail "render did not write $f"
 done
-[ -L "$R/run/systemd/generator/multi-user.target.wants/nfswg@bridge.service" ] || fail "render: no enablement symlink"
+[ -L "$R/run/systemd/generator/nfswg@bridge.service.wants/nfs-server.service" ] || fail "render: no Wants= of nfsd"
+[ -z "$(find "$R/run/systemd/generator" -path '*.target.wants/*')" ] || fail "render: the generator's part enables a unit"
 snapshot "$R" >"$T/first"
 find "$R" -type f -printf '%p %T@\n' | sort >"$T/first-mtime"
 run 0 "$NFSWG" --root "$R" render bridge
@@ -202,6 +204,23 @@ echo "$wg_key" >"$R/var/lib/nfswg/third/private.key"
 run 0 "$NFSWG" --root "$R" init third
 [ "$(cat "$R/var/lib/nfswg/third/private.key")" = "$wg_key" ] || fail "init overwrote an existing key"
 expect_out "existing"
+# --close-nfs-on, and the suggestion when a public address is there (NFSWG_IFADDRS stands in for
+# getifaddrs(3)); private, ULA and documentation addresses are no reason to suggest anything
+NFSWG_IFADDRS="lo=127.0.0.1 lan0=192.168.1.2 wg0=fd00::1 doc0=2001:db8::1" run 0 "$NFSWG" --root "$R" init quiet
+grep -q "public address" "$T/out" && fail "init suggested CloseNFSOn= without a public address"
+grep -q '^CloseNFSOn' "$R/etc/nfswg/quiet.conf" && fail "init wrote CloseNFSOn= unasked"
+NFSWG_IFADDRS="lan0=192.168.1.2 eth0=8.8.4.4 eth1=2a01:4f8::1" run 0 "$NFSWG" --root "$R" init vps
+expect_out "a public address is on eth0 eth1: .*CloseNFSOn=eth0 eth1" "init suggests CloseNFSOn="
+grep -q '^CloseNFSOn' "$R/etc/nfswg/vps.conf" && fail "the suggestion changed the config"
+NFSWG_IFADDRS="eth0=8.8.4.4" run 0 "$NFSWG" --root "$R" init shut --close-nfs-on eth0 --close-nfs-on ens3
+grep -q "public address" "$T/out" && fail "init suggested what --close-nfs-on already says"
+[ "$(grep '^CloseNFSOn=' "$R/etc/nfswg/shut.conf" | tr '\n' ' ')" = "CloseNFSOn=eth0 CloseNFSOn=ens3 " ] ||
+        fail "init --close-nfs-on: CloseNFSOn= lines"
+run 0 "$NFSWG" --root "$R" check shut
+refused 1 "$R" "$NFSWG" --root "$R" init own --close-nfs-on nfswg-own
+expect_err "init: CloseNFSOn= names nfswg-own, the bridge's own Interface="
+refused 1 "$R" "$NFSWG" --root "$R" init badif --close-nfs-on 'eth0;x'
+expect_err "CloseNFSOn= names must be"
 # client mode
 RC=$(new_root init-client)
 run 0 "$NFSWG" --root "$RC" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
@@ -355,6 +374,86 @@ expect_out "Endpoint = \[2001:db8::1\]:51820"
 # client mode has no peers
 refused 1 "$RC" "$NFSWG" --root "$RC" peer add home x
 expect_err "client mode"
+
+# ---------------------------------------------------------------------------------------------
+echo "# reading: regular files only, bounded, escaped excerpts, the bridge's own key"
+RD=$(new_root reading)
+write_bridge "$RD" bridge
+run 0 "$NFSWG" --root "$RD" peer add bridge laptop
+server_pub=$(sed -n 's/^PublicKey = //p' "$T/out")
+DD=$RD/etc/nfswg/bridge.conf.d
+# A FIFO, /dev/zero behind a symlink, a directory: refused at once with the file's name (timeout
+# turns a hang into a failure instead of a stuck test).
+mkfifo "$DD/x.conf"
+start=$SECONDS
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "x.conf: cannot read: not a regular file" "check, FIFO"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" peer add bridge tablet
+expect_err "x.conf: cannot read: not a regular file" "peer add, FIFO"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check "$RD/etc/nfswg/bridge.conf"
+expect_err "x.conf: cannot read: not a regular file" "check FILE, FIFO"
+# the generator (NFSWG_ROOT: logs to stderr) skips the bridge, promptly and saying why
+GEN=$BUILD/src/generator/nfswg-generator
+if [ -x "$GEN" ]; then
+        checks=$((checks + 1))
+        mkdir -p "$T/gen/normal" "$T/gen/early" "$T/gen/late"
+        NFSWG_ROOT=$RD timeout 10 "$GEN" "$T/gen/normal" "$T/gen/early" "$T/gen/late" >"$T/out" 2>"$T/err"
+        [ $? = 124 ] && fail "the generator hung on a FIFO drop-in"
+        expect_err "x.conf: cannot read: not a regular file" "generator, FIFO"
+        rm -rf "$T/gen"
+fi
+[ $((SECONDS - start)) -le 4 ] || fail "a FIFO drop-in took $((SECONDS - start)) s to refuse"
+rm "$DD/x.conf"
+ln -s /dev/zero "$DD/zero.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "zero.conf: cannot read: not a regular file" "/dev/zero"
+rm "$DD/zero.conf"
+mkdir "$DD/dir.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "dir.conf: cannot read: a directory"
+rmdir "$DD/dir.conf"
+head -c 4200000 /dev/zero | tr '\0' '#' >"$DD/big.conf"
+refused 1 "$RD" timeout 10 "$NFSWG" --root "$RD" check bridge
+expect_err "big.conf: cannot read: larger than 4 MiB"
+rm "$DD/big.conf"
+# a drop-in symlinked to a regular file keeps working
+mv "$DD/peer-laptop.conf" "$RD/laptop.peer"
+ln -s "$RD/laptop.peer" "$DD/peer-laptop.conf"
+run 0 "$NFSWG" --root "$RD" check bridge
+# input echoed to the terminal is escaped and short
+printf '[Bridge]\nMode=\033]0;owned\007%s\n' "$(head -c 5000 /dev/zero | tr '\0' x)" >"$DD/esc.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check bridge
+expect_err "esc.conf:2: Mode= must be one of embedded, nas, relay, client; not '\\\\x1b\]0;owned\\\\x07xxxx"
+grep -q $'\033' "$T/err" && fail "an escape sequence reached stderr"
+[ "$(wc -c <"$T/err")" -lt 400 ] || fail "the message quotes the whole 5 kB line"
+rm "$DD/esc.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check $'bad\033[2Jname'
+expect_err "Invalid bridge name 'bad\\\\x1b\[2Jname'"
+refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge $'p\033]0;x\007'
+expect_err "Invalid peer name 'p\\\\x1b\]0;x\\\\x07'"
+refused 2 "$RD" "$NFSWG" --root "$RD" $'frob\033[2J'
+expect_err "unknown command 'frob\\\\x1b\[2J'"
+grep -q $'\033' "$T/err" && fail "an escape sequence reached stderr"
+if [ -x "$BUILD/src/daemon/nfswgd" ]; then
+        checks=$((checks + 1))
+        "$BUILD/src/daemon/nfswgd" --root "$RD" $'b\033[2J' >"$T/out" 2>"$T/err" && fail "nfswgd took an invalid name"
+        expect_err "'b\\\\x1b\[2J' is not a bridge name" "nfswgd"
+        grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence"
+fi
+# the bridge's own public key is no peer's key
+refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge mirror --public-key "$server_pub"
+expect_err "is the public key of bridge 'bridge' itself"
+printf '[Peer]\nName=mirror\nAddress=10.8.0.9/32\nPublicKey=%s\n' "$server_pub" >"$DD/mirror.conf"
+refused 1 "$RD" "$NFSWG" --root "$RD" check bridge
+expect_err "mirror.conf:4: \[Peer\] mirror: PublicKey= is this bridge's own public key"
+rm "$DD/mirror.conf"
+run 0 "$NFSWG" --root "$RD" check bridge
+# a client whose [Server] key would be its own (an existing key is kept by init)
+mkdir -p "$RD/var/lib/nfswg/home"
+cp "$RD/var/lib/nfswg/bridge/private.key" "$RD/var/lib/nfswg/home/private.key"
+refused 1 "$RD" "$NFSWG" --root "$RD" init home --mode client --server-key "$server_pub" \
+        --endpoint vpn.example.com:51820 --address 10.20.0.9/24
+expect_err "home.conf:[0-9]*: \[Server\] PublicKey= is this host's own public key"
 
 # ---------------------------------------------------------------------------------------------
 echo "# peer list / config / mount-hint / status"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Golden trees for `nfswg --root DIR render NAME`.
 #
-# Each case is tests/golden/CASE/input (a fake root holding etc/nfswg/*.conf and .conf.d/) and
+# Each case is tests/golden/CASE/input (a fake root holding etc/nfswg/*.conf and .conf.d/, and
+# maybe the administrator's etc/nfs.conf, etc/nfs.conf.d/) and
 # tests/golden/CASE/expected (every file render writes beside it, with the same paths). For every
 # case the input is copied to a temporary root, `render NAME` runs once per config (in name order),
 # and the written files must equal expected/ byte for byte (symlinks by target), with the modes
@@ -32,14 +33,16 @@ failed() {
 tmp=$(mktemp -d /tmp/nfswg-golden.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-# Files render wrote: everything under the root except the input configs.
+# Files render wrote: everything under the root except the inputs (nfswg's configs and the
+# administrator's nfs.conf files).
+inputs=(-path ./etc/nfswg -o -path ./etc/nfs.conf -o -path ./etc/nfs.conf.d -o -path ./etc/nfs-extra.conf)
 written() {
-        (cd "$1" && find . -path ./etc/nfswg -prune -o ! -type d -print | sed 's|^\./||' | LC_ALL=C sort)
+        (cd "$1" && find . \( "${inputs[@]}" \) -prune -o ! -type d -print | sed 's|^\./||' | LC_ALL=C sort)
 }
 
 # "PATH MODE TYPE SIZE MTIME INODE" for every written file: a second run must leave it all alone.
 snapshot() {
-        (cd "$1" && find . -path ./etc/nfswg -prune -o ! -type d -printf '%P %m %y %s %T@ %i %l\n' | LC_ALL=C sort)
+        (cd "$1" && find . \( "${inputs[@]}" \) -prune -o ! -type d -printf '%P %m %y %s %T@ %i %l\n' | LC_ALL=C sort)
 }
 
 # The examples shipped at the top level and the case output they are copies of.

@@ -231,25 +231,30 @@ Name=client
 PublicKey=$CLIENT_PUB
 Address=10.79.0.2/32
 CONF
-wggo_of_daemon() { pgrep -P "$DAEMON" -x wireguard-go; }
+wggo_pid() { awk '{print $1}' "$R/run/nfswg/u/wireguard-go" 2>/dev/null; }
 READY_N=$(notify_count "READY=1")
 start_bridge u
 check "userspace: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
-check "userspace: wireguard-go runs as the daemon's child" sh -c "pgrep -P $DAEMON -x wireguard-go >/dev/null"
+WGGO=$(wggo_pid)
+[ -z "$WGGO" ] || PIDS+=("$WGGO") # detached from the daemon: the clean-up stops it if a check fails
+check "userspace: wireguard-go started by the daemon, its PID in /run/nfswg/u/wireguard-go" \
+        sh -c "[ -n '$WGGO' ] && pgrep -P $DAEMON -x wireguard-go | grep -qx '$WGGO'"
 check "userspace: device configured" sh -c "ip netns exec $NSB wg show $IFU peers | grep -qx '$CLIENT_PUB' && ip -n $NSB addr show dev $IFU | grep -q 10.79.0.1/24"
-# A killed daemon takes its wireguard-go along (PR_SET_PDEATHSIG), so a restart can make it anew.
-WGGO=$(wggo_of_daemon)
+# wireguard-go holds the tunnel and its sessions: it outlives a killed daemon (no PR_SET_PDEATHSIG)
+# and the next daemon adopts it (tests/netns/restart.sh covers the restart without a crash).
 kill -9 "$DAEMON"; wait "$DAEMON" 2>/dev/null; DAEMON=
-for _ in $(seq 50); do kill -0 "$WGGO" 2>/dev/null || break; sleep 0.1; done
-check "userspace: wireguard-go gone with the killed daemon" sh -c "! kill -0 $WGGO 2>/dev/null"
+check "userspace: wireguard-go outlives the killed daemon" kill -0 "$WGGO"
 READY_N=$(notify_count "READY=1")
 start_bridge u
 check "userspace: restart after kill -9 is READY" wait_notify "READY=1" $((READY_N + 1)) 15
-WGGO=$(wggo_of_daemon)
+check "userspace: the same wireguard-go adopted" [ "$WGGO" = "$(wggo_pid)" ]
 kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
 check "userspace: stop exits 0 (got $rc)" [ "$rc" = 0 ]
+# (a zombie still answers kill -0 until whoever adopted it reaps it: look at its state)
+wggo_gone() { ! grep -qv '^State:.*Z' <(grep ^State: "/proc/$WGGO/status" 2>/dev/null); }
 check "userspace: wireguard-go stopped, device gone, table gone" \
-        sh -c "! kill -0 $WGGO 2>/dev/null && ! ip -n $NSB link show $IFU >/dev/null 2>&1 && ! ip netns exec $NSB nft list table inet nfswg_u >/dev/null 2>&1"
+        sh -c "! ip -n $NSB link show $IFU >/dev/null 2>&1 && ! ip netns exec $NSB nft list table inet nfswg_u >/dev/null 2>&1"
+check "userspace: wireguard-go gone" wait_until 3 wggo_gone
 rm "$R/etc/nfswg/u.conf"
 
 # ---- Backend=auto (the default): kernel WireGuard if this kernel makes a wireguard link ------------

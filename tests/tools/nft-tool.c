@@ -57,10 +57,11 @@ static int cmd_counters(int argc, char **argv) {
         printf("accepted_packets=%" PRIu64 "\naccepted_bytes=%" PRIu64 "\n"
                "refused_packets=%" PRIu64 "\nrefused_bytes=%" PRIu64 "\n"
                "forward_accepted_packets=%" PRIu64 "\nforward_accepted_bytes=%" PRIu64 "\n"
-               "forward_refused_packets=%" PRIu64 "\nforward_refused_bytes=%" PRIu64 "\n",
+               "forward_refused_packets=%" PRIu64 "\nforward_refused_bytes=%" PRIu64 "\n"
+               "spoofed_packets=%" PRIu64 "\nspoofed_bytes=%" PRIu64 "\n",
                c.accepted_packets, c.accepted_bytes, c.refused_packets, c.refused_bytes,
                c.forward_accepted_packets, c.forward_accepted_bytes, c.forward_refused_packets,
-               c.forward_refused_bytes);
+               c.forward_refused_bytes, c.spoofed_packets, c.spoofed_bytes);
         return 0;
 }
 

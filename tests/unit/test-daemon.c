@@ -19,11 +19,21 @@
 #include "daemon/endpoint.h"
 #include "daemon/nas-ports.h"
 #include "daemon/event.h"
+#include "daemon/last-good.h"
+#include "daemon/stop-intent.h"
+#include "shared/fileio.h"
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
+#include <unistd.h>
 #include "shared/macro.h"
 #include "shared/log.h"
 #include "shared/message-id.h"
 #include "daemon/peer-watch.h"
 #include "daemon/reload-plan.h"
+#include "daemon/system-files.h"
+#include "shared/fileio.h"
 
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
 #define KEY_B "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
@@ -157,6 +167,9 @@ static void test_event_lifecycle_texts(void **state) {
         }
         assert_int_equal(event_build(_EVENT_MAX, &i, &e), -EINVAL);
         assert_int_equal(event_build(EVENT_READY, &(EventInfo) {}, &e), -EINVAL);
+}
+
+static void capture_quiet(int level, const char *message, void *userdata) {
 }
 
 static char *captured;
@@ -812,6 +825,321 @@ static void test_nas_ports_event(void **state) {
         event_done(&e);
 }
 
+/* ---- restart without outage (issue 14) ---- */
+
+static void test_stop_intent_decision(void **state) {
+        /* What systemd 252's JobType reads while the main process handles SIGTERM. */
+        assert_int_equal(stop_intent_from_job_type("restart"), STOP_INTENT_RESTART);
+        assert_int_equal(stop_intent_from_job_type("try-restart"), STOP_INTENT_RESTART);
+        assert_int_equal(stop_intent_from_job_type("reload-or-restart"), STOP_INTENT_RESTART);
+        assert_int_equal(stop_intent_from_job_type("stop"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_job_type("start"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_job_type("reload"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_job_type("verify-active"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_job_type(""), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_job_type(NULL), STOP_INTENT_STOP); /* no job: systemctl kill */
+
+        assert_int_equal(stop_intent_from_hook_text("restart\n"), STOP_INTENT_RESTART);
+        assert_int_equal(stop_intent_from_hook_text("  restart"), STOP_INTENT_RESTART);
+        assert_int_equal(stop_intent_from_hook_text("restarting"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_hook_text("stop"), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_hook_text(""), STOP_INTENT_STOP);
+        assert_int_equal(stop_intent_from_hook_text(NULL), STOP_INTENT_STOP);
+        assert_string_equal(stop_intent_to_string(STOP_INTENT_RESTART), "restart");
+        assert_string_equal(stop_intent_to_string(STOP_INTENT_STOP), "stop");
+}
+
+static void test_stop_intent_query(void **state) {
+        char dir[] = "/tmp/nfswg-test-intent.XXXXXX", path[64];
+        const char *why = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/intent", dir);
+
+        /* The tests' hook: absent means stop, "restart" a restart. */
+        setenv("NFSWG_STOP_INTENT_FILE", path, 1);
+        assert_int_equal(stop_intent_query("t", &why), STOP_INTENT_STOP);
+        assert_int_equal(write_file_atomic(path, "restart\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(stop_intent_query("t", &why), STOP_INTENT_RESTART);
+        assert_int_equal(write_file_atomic(path, "stop\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(stop_intent_query("t", &why), STOP_INTENT_STOP);
+        unlink(path);
+        rmdir(dir);
+        unsetenv("NFSWG_STOP_INTENT_FILE");
+
+        /* No systemd to ask: a real stop, the safe side (a stop must clean up). */
+        assert_int_equal(stop_intent_query("t", &why), STOP_INTENT_STOP);
+        char *old = getenv("DBUS_SYSTEM_BUS_ADDRESS") ? strdup(getenv("DBUS_SYSTEM_BUS_ADDRESS")) : NULL;
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/nfswg-test-bus", 1);
+        log_set_sink(capture_quiet, NULL);
+        assert_int_equal(stop_intent_ask_systemd("nfswg@t.service", &why), STOP_INTENT_STOP);
+        log_set_sink(NULL, NULL);
+        assert_string_equal(why, "systemd could not be asked");
+        if (old)
+                setenv("DBUS_SYSTEM_BUS_ADDRESS", old, 1);
+        else
+                unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        free(old);
+}
+
+/* A stand-in for systemd's D-Bus API on a private dbus-daemon(1): GetUnit, Unit.Job, Job.JobType,
+ * so that stop_intent_ask_systemd() is tested on the wire, not only its decision. */
+static int fake_get_unit(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r = sd_bus_message_read(m, "s", &name);
+        if (r < 0)
+                return r;
+        if (!streq(name, "nfswg@t.service"))
+                return sd_bus_error_set(error, "org.freedesktop.systemd1.NoSuchUnit", "Unit not loaded.");
+        return sd_bus_reply_method_return(m, "o", "/org/freedesktop/systemd1/unit/nfswg_40t_2eservice");
+}
+
+static int fake_unit_job(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        const char *type = userdata;
+        return sd_bus_message_append(reply, "(uo)", type ? 42 : 0, type ? "/org/freedesktop/systemd1/job/42" : "/");
+}
+
+static int fake_job_type(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", (const char *) userdata);
+}
+
+static const sd_bus_vtable fake_manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("GetUnit", "s", "o", fake_get_unit, 0),
+        SD_BUS_VTABLE_END,
+};
+static const sd_bus_vtable fake_unit_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Job", "(uo)", fake_unit_job, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+static const sd_bus_vtable fake_job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("JobType", "s", fake_job_type, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* Serves job_type (NULL: no job) on address until killed; returns once the name is owned. */
+static pid_t fake_systemd_start(const char *address, const char *job_type) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                sd_bus *bus = NULL;
+                void *ud = (void *) job_type;
+                close(p[0]);
+                if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address) < 0 || sd_bus_set_bus_client(bus, 1) < 0 ||
+                    sd_bus_start(bus) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                                             fake_manager_vtable, NULL) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1/unit/nfswg_40t_2eservice",
+                                             "org.freedesktop.systemd1.Unit", fake_unit_vtable, ud) < 0 ||
+                    sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/systemd1/job/42", "org.freedesktop.systemd1.Job",
+                                             fake_job_vtable, ud) < 0 ||
+                    sd_bus_request_name(bus, "org.freedesktop.systemd1", 0) < 0)
+                        _exit(1);
+                (void) !write(p[1], "r", 1);
+                close(p[1]);
+                for (;;) {
+                        int r = sd_bus_process(bus, NULL);
+                        if (r < 0)
+                                _exit(1);
+                        if (r == 0)
+                                (void) sd_bus_wait(bus, UINT64_MAX);
+                }
+        }
+        close(p[1]);
+        char c;
+        assert_int_equal(read(p[0], &c, 1), 1);
+        close(p[0]);
+        return pid;
+}
+
+static void fake_systemd_stop(pid_t pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+}
+
+static void test_stop_intent_over_dbus(void **state) {
+        char address[256] = "", pid_text[32] = "";
+        const char *why = NULL;
+
+        FILE *f = popen("dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null", "r");
+        if (!f || !fgets(address, sizeof address, f) || !fgets(pid_text, sizeof pid_text, f)) {
+                if (f)
+                        pclose(f);
+                skip(); /* no dbus-daemon here */
+        }
+        pclose(f);
+        address[strcspn(address, "\n")] = '\0';
+        pid_t bus_pid = (pid_t) atoi(pid_text);
+        char *old = getenv("DBUS_SYSTEM_BUS_ADDRESS") ? strdup(getenv("DBUS_SYSTEM_BUS_ADDRESS")) : NULL;
+        setenv("DBUS_SYSTEM_BUS_ADDRESS", address, 1);
+
+        static const struct {
+                const char *job_type;
+                StopIntent expect;
+        } cases[] = {
+                { "restart", STOP_INTENT_RESTART },   /* systemctl restart / try-restart, during the stop phase */
+                { "stop", STOP_INTENT_STOP },         /* systemctl stop, disable --now, removal, shutdown */
+                { "start", STOP_INTENT_STOP },
+                { NULL, STOP_INTENT_STOP },           /* no job: systemctl kill, a stray SIGTERM */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                pid_t fake = fake_systemd_start(address, cases[i].job_type);
+                assert_int_equal(stop_intent_ask_systemd("nfswg@t.service", &why), cases[i].expect);
+                fake_systemd_stop(fake);
+        }
+
+        /* An unknown unit, and nobody answering: a real stop. */
+        log_set_sink(capture_quiet, NULL);
+        pid_t fake = fake_systemd_start(address, "restart");
+        assert_int_equal(stop_intent_ask_systemd("nfswg@other.service", &why), STOP_INTENT_STOP);
+        fake_systemd_stop(fake);
+        assert_int_equal(stop_intent_ask_systemd("nfswg@t.service", &why), STOP_INTENT_STOP);
+        assert_string_equal(why, "systemd could not be asked");
+        log_set_sink(NULL, NULL);
+
+        kill(bus_pid, SIGTERM);
+        if (old)
+                setenv("DBUS_SYSTEM_BUS_ADDRESS", old, 1);
+        else
+                unsetenv("DBUS_SYSTEM_BUS_ADDRESS");
+        free(old);
+}
+
+static void test_event_refusal_texts(void **state) {
+        Event e = {};
+        EventInfo i = { .bridge = "b", .interface = "nfswg-b",
+                        .detail = "/etc/nfswg/b.conf.d/x.conf:5: unknown key Bogus= in section [Peer].",
+                        .handshake_age = -1 };
+
+        assert_int_equal(event_build(EVENT_CONFIG_REFUSED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: newer configuration refused, serving the last good one: "
+                                       "/etc/nfswg/b.conf.d/x.conf:5: unknown key Bogus= in section [Peer].");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_CONFIG_REFUSED);
+        assert_string_equal(field(&e, "PRIORITY"), "3");
+        assert_string_equal(field(&e, "NFSWG_EVENT"), "config-refused");
+        event_done(&e);
+
+        assert_int_equal(event_build(EVENT_START_REFUSED, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: configuration refused, not starting (no running bridge to keep): "
+                                       "/etc/nfswg/b.conf.d/x.conf:5: unknown key Bogus= in section [Peer].");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_START_REFUSED);
+        assert_string_equal(field(&e, "PRIORITY"), "3");
+        event_done(&e);
+
+        i.detail = NULL;
+        assert_int_equal(event_build(EVENT_LEFT_UP, &i, &e), 0);
+        assert_string_equal(e.message, "Bridge b: restart: leaving the bridge up for the next start (link, peers, "
+                                       "firewall table and exports stay).");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_LEFT_UP);
+        event_done(&e);
+
+        /* New ids, distinct from every other. */
+        assert_string_not_equal(NFSWG_MESSAGE_CONFIG_REFUSED, NFSWG_MESSAGE_RELOAD_REFUSED);
+        for (int a = 0; a < _EVENT_MAX; a++)
+                for (int b = a + 1; b < _EVENT_MAX; b++)
+                        assert_string_not_equal(event_kind_message_id(a), event_kind_message_id(b));
+
+        char *reasons[] = { (char *) "/etc/nfswg/b.conf.d/x.conf:5: unknown key Bogus= in section [Peer].", NULL };
+        char *s = status_format_refused("1 peer, 1 up, exporting /srv/nfswg", reasons);
+        assert_string_equal(s, "1 peer, 1 up, exporting /srv/nfswg; serving the last good configuration, newer one "
+                               "refused: /etc/nfswg/b.conf.d/x.conf:5: unknown key Bogus= in section [Peer].");
+        free(s);
+}
+
+static void test_last_good_copy(void **state) {
+        char root[] = "/tmp/nfswg-test-lastgood.XXXXXX", path[256];
+        _cleanup_(bridge_freep) Bridge *b = NULL;
+        Host *h = NULL;
+        const Bridge *saved = NULL;
+        struct stat st;
+
+        assert_non_null(mkdtemp(root));
+        snprintf(path, sizeof path, "%s/etc/nfswg/t.conf.d/peer-phone.conf", root);
+        assert_int_equal(mkdir_parents(path, 0755), 0);
+        assert_int_equal(write_file_atomic(path, PEER_PHONE, 0644, (uid_t) -1, (gid_t) -1), 1);
+        snprintf(path, sizeof path, "%s/etc/nfswg/t.conf", root);
+        assert_int_equal(write_file_atomic(path, BRIDGE_HEAD PEER_LAPTOP, 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(bridge_load(root, "t", &b), 0);
+
+        assert_false(last_good_exists(root, "t"));
+        assert_int_equal(last_good_save(root, b), 0);
+        assert_true(last_good_exists(root, "t"));
+        snprintf(path, sizeof path, "%s/run/nfswg/t/last-good/etc/nfswg/t.conf.d/peer-phone.conf", root);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+
+        /* The drop-in breaks: the copy still loads, as the bridge it was, under its own name. */
+        snprintf(path, sizeof path, "%s/etc/nfswg/t.conf.d/peer-phone.conf", root);
+        assert_int_equal(write_file_atomic(path, PEER_PHONE "Bogus=1\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(last_good_load(root, "t", &h, &saved), 0);
+        assert_int_equal(saved->n_peers, 2);
+        assert_string_equal(saved->config_id, "/etc/nfswg/t.conf");
+        assert_string_equal(saved->interface, "nfswg-t");
+        assert_int_equal(h->n_bridges, 1);
+        host_free(h);
+
+        /* A second save replaces the first whole (the drop-in removed goes from the copy too). */
+        unlink(path);
+        bridge_free(b);
+        b = NULL;
+        assert_int_equal(bridge_load(root, "t", &b), 0);
+        assert_int_equal(last_good_save(root, b), 0);
+        snprintf(path, sizeof path, "%s/run/nfswg/t/last-good/etc/nfswg/t.conf.d/peer-phone.conf", root);
+        assert_int_not_equal(access(path, F_OK), 0);
+
+        char *reasons[] = { (char *) "/etc/nfswg/t.conf:9: bad", NULL };
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(refused_write(root, "t", LAST_GOOD_DIR, reasons), 0);
+        snprintf(path, sizeof path, "%s/run/nfswg/t/refused", root);
+        assert_int_equal(read_full_file(path, &text, NULL), 0);
+        assert_string_equal(text, "live=last-good\n/etc/nfswg/t.conf:9: bad\n");
+
+        /* A real stop forgets both. */
+        last_good_forget(root, "t");
+        assert_false(last_good_exists(root, "t"));
+        assert_int_not_equal(access(path, F_OK), 0);
+
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* ---- system files: the nfs-utils environment file goes with the exports fragment ---- */
+
+static void test_system_files_nfs_utils_env(void **state) {
+        Host *h = host_of(BRIDGE_HEAD);
+        _cleanup_(render_list_done) RenderList l = {};
+        char root[] = "/tmp/nfswg-test-sysfiles-XXXXXX", path[256];
+        assert_non_null(mkdtemp(root));
+        assert_int_equal(render_daemon(h, h->bridges[0], &l), 0);
+
+        snprintf(path, sizeof path, "%s/run/nfswg/t/nfs-utils.env", root);
+        /* networkd's files are written on their own, earlier: not the environment file */
+        assert_true(system_files_write(&l, SYSTEM_FILE_NETWORKD, root) >= 0);
+        assert_int_equal(access(path, F_OK), -1);
+        /* with the exports (before READY=1, for nfs-utils' daemons ordered after the bridge) */
+        assert_int_equal(system_files_write(&l, SYSTEM_FILE_EXPORTS, root), 1);
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(read_full_file(path, &text, NULL), 0);
+        assert_non_null(strstr(text, "\nNFSWG_STATD_ARGS=\"--port 32765 --outgoing-port 32766 --nlm-port 4045 --nlm-udp-port 4045\"\n"));
+        assert_non_null(strstr(text, "\nNFSWG_MOUNTD_ARGS=\"--port 20048\"\n"));
+        assert_int_equal(system_files_write(&l, SYSTEM_FILE_EXPORTS, root), 0);
+        /* and gone on stop, with the exports */
+        assert_int_equal(system_files_remove(&l, SYSTEM_FILE_EXPORTS, root), 1);
+        assert_int_equal(access(path, F_OK), -1);
+
+        host_free(h);
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_event_peer_up),
@@ -835,6 +1163,12 @@ int main(void) {
                 cmocka_unit_test(test_nas_forward_wants_discovery),
                 cmocka_unit_test(test_nas_discovery_carry_and_status),
                 cmocka_unit_test(test_nas_ports_event),
+                cmocka_unit_test(test_stop_intent_decision),
+                cmocka_unit_test(test_stop_intent_query),
+                cmocka_unit_test(test_stop_intent_over_dbus),
+                cmocka_unit_test(test_event_refusal_texts),
+                cmocka_unit_test(test_last_good_copy),
+                cmocka_unit_test(test_system_files_nfs_utils_env),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,10 +4,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "log-capture.h"
 #include "model/bridge.h"
 #include "shared/fileio.h"
+#include "shared/key.h"
 
 #define KEY_A "YZAhfZcZrK6gUBSw/WdXUvJ0e91CSW7ZCz1OV6EsNHw="
 #define KEY_B "8NzSZ1CiffUGAQgGGyDxf5lPa7URfWWpkJGbd3pMt0w="
@@ -79,6 +81,34 @@ static void test_every_bridge_key(void **state) {
         assert_int_equal(b->forwards[0].n_nas_ports, 2);
         assert_int_equal(b->forwards[0].nas_ports[1], 32803);
         bridge_free(b);
+}
+
+/* CloseNFSOn=: interface names as Interface= takes them, a list (space separated or repeated,
+ * duplicates once), reset by an empty assignment; never the bridge's own tunnel */
+static void test_close_nfs_on(void **state) {
+        Bridge *b = load_ok("[Bridge]\nAddress=10.8.0.1/24\n");
+        assert_null(b->close_nfs_on);
+        bridge_free(b);
+
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 ens3\nCloseNFSOn=wan.7\nCloseNFSOn=eth0\n");
+        assert_int_equal((int) strv_length(b->close_nfs_on), 3);
+        assert_string_equal(b->close_nfs_on[0], "eth0");
+        assert_string_equal(b->close_nfs_on[1], "ens3");
+        assert_string_equal(b->close_nfs_on[2], "wan.7");
+        bridge_free(b);
+
+        b = load_ok("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0\nCloseNFSOn=\nCloseNFSOn=ens3\n");
+        assert_int_equal((int) strv_length(b->close_nfs_on), 1);
+        assert_string_equal(b->close_nfs_on[0], "ens3");
+        bridge_free(b);
+
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 this-name-is-too-long\n",
+                 "t.conf:3: CloseNFSOn= names must be 1 to 15 characters");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n\nCloseNFSOn=eth0;rm\n", "t.conf:4: CloseNFSOn=");
+        /* the bridge's own Interface=, given or the default nfswg-NAME, wherever it is set */
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=eth0 wg0\nInterface=wg0\n",
+                 "t.conf:3: CloseNFSOn= names wg0, the bridge's own Interface=");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nCloseNFSOn=nfswg-t\n", "t.conf:3: CloseNFSOn= names nfswg-t, the bridge's own");
 }
 
 static void test_peers_and_exports(void **state) {
@@ -419,15 +449,303 @@ static void test_host_checks(void **state) {
 #undef PUT
 }
 
+
+/* The administrator's port pins in nfs.conf(5), read as nfs-utils reads them, win over nfswg's
+ * [NFS] values; a bridge that says otherwise explicitly is an error at its key. */
+static void test_nfs_conf_pins(void **state) {
+        char dir[] = "/tmp/nfswg-test-nfsconf-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        char p[1024], conf[256];
+        snprintf(p, sizeof p, "%s/etc/nfswg", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/etc/nfs.conf.d", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+#define PUT(name, text)                                                                            \
+        do {                                                                                       \
+                snprintf(p, sizeof p, "%s/etc/%s", dir, name);                                     \
+                assert_true(write_file_atomic(p, text, 0644, (uid_t) -1, (gid_t) -1) >= 0);       \
+        } while (0)
+
+        /* No nfs.conf at all: no pins. */
+        NfsConf c;
+        assert_int_equal(nfs_conf_load(dir, &c), 0);
+        for (size_t k = 0; k < _NFS_CONF_KEY_MAX; k++)
+                assert_int_equal(c.pins[k].port, 0);
+        nfs_conf_done(&c);
+
+        PUT("nfs.conf",
+            "# the administrator's\n"                      /* 1 */
+            "[general]\n"                                  /* 2 */
+            "pipefs-directory = /run/rpc_pipefs\n"         /* 3 */
+            " [ Mountd ]\n"                                /* 4 */
+            "  Port = 892   # trailing comment\n"          /* 5 */
+            "[statd]\n"                                    /* 6 */
+            "port=662\n"                                   /* 7 */
+            "outgoing-port = \"2020\"\n"                   /* 8 */
+            "[statd \"node1\"]\n"                          /* 9: a subsection answers no daemon */
+            "outgoing-port = 1\n"                          /* 10 */
+            "[environment]\n"                              /* 11 */
+            "lockport = 4001\n"                            /* 12 */
+            "[nfsd]\n"                                     /* 13 */
+            "vers3 = y\n"                                  /* 14 */
+            "include = -extra.conf\n"                      /* 15 */
+            "include = -missing.conf\n"                    /* 16 */
+            "threads = \\\n"                               /* 17 */
+            "  8\n");                                      /* 18 */
+        PUT("extra.conf", "[lockd]\nport = $lockport\n");
+        PUT("nfs.conf.d/x.conf",
+            "[statd]\n"
+            "port = 663\n"                                 /* 2: later files win */
+            "[mountd]\n"
+            "port =\n"                                     /* empty: ignored, not a reset */
+            "[lockd]\n"
+            "udp-port = abc\n");                           /* not a port: pins nothing */
+        PUT("nfs.conf.d/y.conf.disabled", "[lockd]\nudp-port = 4002\n");
+        /* A FIFO is not configuration: skipped, without blocking. */
+        snprintf(p, sizeof p, "%s/etc/nfs.conf.d/z.conf", dir);
+        assert_int_equal(mkfifo(p, 0644), 0);
+
+        assert_int_equal(nfs_conf_load(dir, &c), 0);
+        snprintf(conf, sizeof conf, "%s/etc/nfs.conf", dir);
+        assert_int_equal(c.pins[NFS_CONF_MOUNTD_PORT].port, 892);
+        assert_string_equal(c.pins[NFS_CONF_MOUNTD_PORT].source, conf);
+        assert_string_equal(c.pins[NFS_CONF_MOUNTD_PORT].id, "/etc/nfs.conf");
+        assert_int_equal(c.pins[NFS_CONF_MOUNTD_PORT].line, 5);
+        assert_int_equal(c.pins[NFS_CONF_STATD_PORT].port, 663);
+        assert_string_equal(c.pins[NFS_CONF_STATD_PORT].id, "/etc/nfs.conf.d/x.conf");
+        assert_int_equal(c.pins[NFS_CONF_STATD_PORT].line, 2);
+        assert_int_equal(c.pins[NFS_CONF_STATD_OUTGOING_PORT].port, 2020);
+        assert_int_equal(c.pins[NFS_CONF_STATD_OUTGOING_PORT].line, 8);
+        assert_int_equal(c.pins[NFS_CONF_LOCKD_PORT].port, 4001);
+        assert_string_equal(c.pins[NFS_CONF_LOCKD_PORT].id, "/etc/extra.conf");
+        assert_int_equal(c.pins[NFS_CONF_LOCKD_UDP_PORT].port, 0);
+        nfs_conf_done(&c);
+
+        /* The host model: the administrator's ports, nfswg's for the rest (LockdPort= gives lockd's
+         * UDP port, which nfs.conf leaves alone here). A bridge that agrees is fine. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nStatdPort=663\n");
+        Host *h = NULL;
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), 0);
+        assert_int_equal(h->nfs.mountd_port, 892);
+        assert_int_equal(h->nfs.statd_port, 663);
+        assert_int_equal(h->nfs.statd_outgoing_port, 2020);
+        assert_int_equal(h->nfs.lockd_port, 4001);
+        assert_int_equal(h->nfs.lockd_udp_port, DEFAULT_LOCKD_PORT);
+        host_free(h);
+        h = NULL;
+
+        /* LockdPort= sets both of lockd's ports: it disagrees with [lockd] port. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nStatdPort=663\nLockdPort=4045\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        host_free(h);
+        h = NULL;
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf:7: LockdPort=4045 conflicts with [lockd] port=4001 in %s/etc/extra.conf:2",
+                 dir, dir);
+        if (!log_captured(p))
+                fprintf(stderr, "expected '%s' in:\n%s", p, captured_log);
+        assert_true(log_captured(p));
+        assert_false(log_captured("udp-port")); /* not pinned: no conflict there */
+
+        /* A bridge key that disagrees: an error at that key, naming the nfs.conf file. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n[NFS]\nMountdPort=20048\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf:6: MountdPort=20048 conflicts with [mountd] port=892 in %s:5", dir,
+                 conf);
+        if (!log_captured(p))
+                fprintf(stderr, "expected '%s' in:\n%s", p, captured_log);
+        assert_true(log_captured(p));
+        host_free(h);
+        h = NULL;
+
+        /* A pin on a port nfswg gives another daemon (StatdPort= default 32765): two daemons would
+         * fight over it, an error for the bridge that serves NFS. */
+        PUT("nfswg/br.conf", "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/x\n");
+        PUT("nfs.conf", "[mountd]\nport = 32765\n");
+        PUT("nfs.conf.d/x.conf", "\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_true(log_captured("br.conf:1: [mountd] port=32765 in "));
+        assert_true(log_captured("is also StatdPort=; set StatdPort= to another port in [NFS]"));
+        host_free(h);
+
+        snprintf(p, sizeof p, "rm -rf '%s'", dir);
+        assert_int_equal(system(p), 0);
+#undef PUT
+}
+
+static void test_messages_quote_escaped_excerpts(void **state) {
+        /* An escape sequence in a value is shown escaped; the terminal never sees it. */
+        load_bad("[Bridge]\nMode=\x1b]0;owned\x07\nAddress=10.8.0.1/24\n",
+                 "t.conf:2: Mode= must be one of embedded, nas, relay, client; not '\\x1b]0;owned\\x07'.");
+        assert_null(strchr(captured_log, '\x1b'));
+        load_bad("[Bridge]\nAddress=10.8.0.1/24 \x1b[2J\n", "t.conf:2: Address= '\\x1b[2J' is not an IPv4 or IPv6 address");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[X\x1b[1m]\n", "t.conf:3: unknown section [X\\x1b[1m]");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nK\xff=1\n", "t.conf:3: invalid key name 'K\\xff'");
+
+        /* A long value: its first 40 characters and an ellipsis. */
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/a\nSquash=ssssssssssssssssssssssssssssssssssssssssssssssss"
+                 "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\n",
+                 "t.conf:5: Squash= must be root, all or none, not 'ssssssssssssssssssssssssssssssssssssssss…'.");
+        /* A 5 kB one: the whole message stays short. */
+        char big[6000];
+        int l = snprintf(big, sizeof big, "[Bridge]\nAddress=10.8.0.1/24\nMode=");
+        memset(big + l, 'm', 5000);
+        big[l + 5000] = '\0';
+        load_bad(big, "t.conf:3: Mode= must be one of embedded, nas, relay, client; not 'mmmm");
+        assert_true(strlen(captured_log) < 300);
+}
+
+static void test_dropins_only_regular_files(void **state) {
+        char dir[] = "/tmp/nfswg-test-read-XXXXXX", p[512];
+        assert_non_null(mkdtemp(dir));
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d", dir);
+        assert_int_equal(mkdir_p(p, 0755), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/br.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nAddress=10.8.0.1/24\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        /* An administrator's symlinked drop-in is read. */
+        snprintf(p, sizeof p, "%s/peer.real", dir);
+        assert_true(write_file_atomic(p, "[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n", 0644,
+                                      (uid_t) -1, (gid_t) -1) >= 0);
+        char link[512];
+        snprintf(link, sizeof link, "%s/etc/nfswg/br.conf.d/10-peer.conf", dir);
+        assert_int_equal(symlink(p, link), 0);
+        Bridge *b = NULL;
+        log_capture_start();
+        assert_int_equal(bridge_load(dir, "br", &b), 0);
+        assert_int_equal(b->n_peers, 1);
+        bridge_free(b);
+
+        alarm(10); /* a FIFO that blocks fails the test instead of hanging it */
+        time_t start = time(NULL);
+        static const struct {
+                const char *name;
+                const char *kind; /* "fifo", "zero", "dir" */
+                const char *message;
+        } bad[] = {
+                { "x.conf", "fifo", "/etc/nfswg/br.conf.d/x.conf: cannot read: not a regular file" },
+                { "z.conf", "zero", "/etc/nfswg/br.conf.d/z.conf: cannot read: not a regular file" },
+                { "d.conf", "dir", "/etc/nfswg/br.conf.d/d.conf: cannot read: a directory" },
+                { "\x1b[2J.conf", "file", "/etc/nfswg/br.conf.d/\\x1b[2J.conf: a drop-in's name must be printable text" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(p, sizeof p, "%s/etc/nfswg/br.conf.d/%s", dir, bad[i].name);
+                if (streq(bad[i].kind, "fifo"))
+                        assert_int_equal(mkfifo(p, 0644), 0);
+                else if (streq(bad[i].kind, "zero"))
+                        assert_int_equal(symlink("/dev/zero", p), 0);
+                else if (streq(bad[i].kind, "dir"))
+                        assert_int_equal(mkdir(p, 0755), 0);
+                else
+                        assert_true(write_file_atomic(p, "[Bridge]\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+                log_capture_start();
+                assert_true(bridge_load(dir, "br", &b) < 0);
+                if (!log_captured(bad[i].message))
+                        fprintf(stderr, "for drop-in %zu got:\n%s", i, captured_log);
+                assert_true(log_captured(bad[i].message));
+                assert_null(strchr(captured_log, '\x1b'));
+                assert_int_equal(streq(bad[i].kind, "dir") ? rmdir(p) : unlink(p), 0);
+        }
+
+        /* A drop-in directory that cannot be listed is an error, not a bridge without its peers. */
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf", dir);
+        assert_true(write_file_atomic(p, "[Bridge]\nAddress=10.9.0.1/24\nListenPort=51821\n", 0644, (uid_t) -1,
+                                      (gid_t) -1) >= 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf.d", dir);
+        assert_true(write_file_atomic(p, "[Peer]\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        log_capture_start();
+        assert_int_equal(bridge_load(dir, "solo", &b), -EINVAL);
+        assert_true(log_captured("/etc/nfswg/solo.conf.d: cannot read directory: Not a directory"));
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/solo.conf", dir);
+        assert_int_equal(unlink(p), 0);
+
+        /* The same for a bridge's main file found by host_load() (the generator's and the daemon's way). */
+        snprintf(p, sizeof p, "%s/etc/nfswg/fifo.conf", dir);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        Host *h = NULL;
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_true(log_captured("/etc/nfswg/fifo.conf: cannot read: not a regular file"));
+        assert_non_null(host_find_bridge(h, "br"));
+        host_free(h);
+        assert_true(time(NULL) - start < 3);
+        alarm(0);
+
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_own_key_refused_as_peer_key(void **state) {
+        WgKey priv, pub;
+        char pub_b64[WG_KEY_B64_LEN + 1], priv_b64[WG_KEY_B64_LEN + 2], text[1024];
+        assert_int_equal(wg_key_generate_private(priv), 0);
+        assert_int_equal(wg_key_public_from_private(pub, priv), 0);
+        wg_key_to_base64(pub_b64, pub);
+
+        snprintf(text, sizeof text,
+                 "[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=laptop\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n"
+                 "[Peer]\nName=mirror\nAddress=10.8.0.3/32\nPublicKey=%s\n",
+                 pub_b64);
+        Bridge *b = load_ok(text);
+        log_capture_start();
+        assert_int_equal(bridge_check_own_key(b, pub), -EINVAL);
+        assert_true(log_captured("t.conf:10: [Peer] mirror: PublicKey= is this bridge's own public key"));
+        assert_false(log_captured("laptop"));
+        WgKey other;
+        assert_int_equal(wg_key_from_base64(other, KEY_B), 0);
+        assert_int_equal(bridge_check_own_key(b, other), 0);
+
+        /* From the key file under a root, as the daemon and `nfswg check` read it; a missing file
+         * (before the first start) is no error. */
+        char dir[] = "/tmp/nfswg-test-ownkey-XXXXXX", p[512];
+        assert_non_null(mkdtemp(dir));
+        log_capture_start();
+        assert_int_equal(bridge_check_own_key_file(dir, b), 0);
+        snprintf(p, sizeof p, "%s%s", dir, b->private_key_file);
+        assert_int_equal(mkdir_parents(p, 0755), 0);
+        wg_key_to_base64(priv_b64, priv);
+        strcat(priv_b64, "\n");
+        assert_true(write_file_atomic(p, priv_b64, 0600, (uid_t) -1, (gid_t) -1) >= 0);
+        log_capture_start();
+        assert_int_equal(bridge_check_own_key_file(dir, b), -EINVAL);
+        assert_true(log_captured("t.conf:10: [Peer] mirror: PublicKey= is this bridge's own public key"));
+        bridge_free(b);
+
+        /* Client mode: the [Server] key must not be this host's own. */
+        snprintf(text, sizeof text,
+                 "[Bridge]\nMode=client\nAddress=10.8.0.2/24\n[Server]\nEndpoint=vpn.example.com:51820\nPublicKey=%s\n"
+                 "[Mount]\nWhat=10.8.0.1:/srv/nfswg\nWhere=/mnt/nfswg\n",
+                 pub_b64);
+        b = load_ok(text);
+        log_capture_start();
+        assert_int_equal(bridge_check_own_key(b, pub), -EINVAL);
+        assert_true(log_captured("t.conf:6: [Server] PublicKey= is this host's own public key"));
+        bridge_free(b);
+        wg_key_wipe(priv);
+        explicit_bzero(priv_b64, sizeof priv_b64);
+
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_packaged_default),  cmocka_unit_test(test_every_bridge_key),
+                cmocka_unit_test(test_close_nfs_on),
                 cmocka_unit_test(test_peers_and_exports), cmocka_unit_test(test_client_mode),
                 cmocka_unit_test(test_relay_site_peer),   cmocka_unit_test(test_rejections),
                 cmocka_unit_test(test_nfs_rejections),    cmocka_unit_test(test_peer_rejections),
                 cmocka_unit_test(test_export_rejections), cmocka_unit_test(test_mode_rejections),
                 cmocka_unit_test(test_injection_refused), cmocka_unit_test(test_dropins_merge),
-                cmocka_unit_test(test_host_checks),
+                cmocka_unit_test(test_host_checks),       cmocka_unit_test(test_nfs_conf_pins),
+                cmocka_unit_test(test_messages_quote_escaped_excerpts),
+                cmocka_unit_test(test_dropins_only_regular_files),
+                cmocka_unit_test(test_own_key_refused_as_peer_key),
                 cmocka_unit_test(test_client_default_allowed_ips),
                 cmocka_unit_test(test_backend),
         };

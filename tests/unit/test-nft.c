@@ -124,7 +124,8 @@ static void print_expr(FILE *f, struct nftnl_expr *e, char names[][32], size_t *
         if (streq(name, "meta")) {
                 uint32_t k = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
                 assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG), NFT_REG_1);
-                fputs(k == NFT_META_IIFNAME ? " iifname" : k == NFT_META_IIFGROUP ? " iifgroup" :
+                fputs(k == NFT_META_IIFNAME ? " iifname" : k == NFT_META_OIFNAME ? " oifname" :
+                      k == NFT_META_IIFGROUP ? " iifgroup" :
                       k == NFT_META_NFPROTO ? " nfproto" : k == NFT_META_L4PROTO ? " l4proto" : " meta?", f);
         } else if (streq(name, "cmp")) {
                 const uint8_t *d = nftnl_expr_get(e, NFTNL_EXPR_CMP_DATA, &len);
@@ -320,15 +321,33 @@ static void assert_text(const char *got, const char *expected) {
         assert_string_equal(got, expected);
 }
 
+/* The input chain: a tunnel source from anywhere but the tunnel and lo dropped, the peers let in
+ * to nfsports, everything NFS from anyone else on the tunnel dropped; nothing about the host's
+ * other interfaces. */
 #define INPUT_RULES(IFACE)                                                                                  \
-        "rule input: iifname == \"lo\" accept\n"                                                           \
+        "rule input: iifname != \"lo\" iifname != \"" IFACE "\" nfproto == 2 nh+12/4 @tunnel4 counter:spoofed drop\n" \
+        "rule input: iifname != \"lo\" iifname != \"" IFACE "\" nfproto == 10 nh+8/16 @tunnel6 counter:spoofed drop\n" \
         "rule input: iifname == \"" IFACE "\" nfproto == 2 nh+12/4 @peers4 l4proto == 6 th+2/2 @nfsports counter:nfs_accepted accept\n" \
         "rule input: iifname == \"" IFACE "\" nfproto == 2 nh+12/4 @peers4 l4proto == 17 th+2/2 @nfsports counter:nfs_accepted accept\n" \
         "rule input: iifname == \"" IFACE "\" nfproto == 10 nh+8/16 @peers6 l4proto == 6 th+2/2 @nfsports counter:nfs_accepted accept\n" \
         "rule input: iifname == \"" IFACE "\" nfproto == 10 nh+8/16 @peers6 l4proto == 17 th+2/2 @nfsports counter:nfs_accepted accept\n" \
-        "rule input: iifname != \"" IFACE "\" iifgroup == 7235191 accept\n"                               \
-        "rule input: l4proto == 6 th+2/2 @nfsports counter:nfs_refused drop\n"                             \
-        "rule input: l4proto == 17 th+2/2 @nfsports counter:nfs_refused drop\n"
+        "rule input: iifname == \"" IFACE "\" l4proto == 6 th+2/2 @nfsclosed counter:nfs_refused drop\n"  \
+        "rule input: iifname == \"" IFACE "\" l4proto == 17 th+2/2 @nfsclosed counter:nfs_refused drop\n"
+
+/* The forward chain's head: spoofed sources dropped, replies into the bridge from the tunnel */
+#define FORWARD_HEAD(IFACE)                                                                                 \
+        "chain forward filter hook2 prio-10 accept\n"                                                      \
+        "rule forward: iifname != \"lo\" iifname != \"" IFACE "\" nfproto == 2 nh+12/4 @tunnel4 counter:spoofed drop\n" \
+        "rule forward: iifname != \"lo\" iifname != \"" IFACE "\" nfproto == 10 nh+8/16 @tunnel6 counter:spoofed drop\n" \
+        "rule forward: iifname == \"" IFACE "\" ctstate &6 != 0 accept\n"
+
+/* ... its tail, after the [Forward] accepts: the rest from the tunnel dropped; into the tunnel
+ * only replies and what another bridge's tunnel sends (group 0x6e6677) */
+#define FORWARD_TAIL(IFACE)                                                                                 \
+        "rule forward: iifname == \"" IFACE "\" counter:fwd_refused drop\n"                                \
+        "rule forward: oifname == \"" IFACE "\" ctstate &6 != 0 accept\n"                                  \
+        "rule forward: oifname == \"" IFACE "\" iifgroup == 7235191 accept\n"                              \
+        "rule forward: oifname == \"" IFACE "\" counter:fwd_refused drop\n"
 
 static void test_embedded_v4(void **state) {
         TestBridge t;
@@ -336,6 +355,8 @@ static void test_embedded_v4(void **state) {
         tb_peer(&t, "laptop", "10.8.0.2/32", NULL);
         tb_peer(&t, "phone", "10.8.0.3/32", NULL);
 
+        /* embedded has a forward chain too: peers stay apart even when the host forwards; no rule
+         * looks at any other interface's NFS ports, and lo is no exception needed any more */
         Decoded d = build(NULL, &t.b);
         assert_text(d.text,
                     "begin\n"
@@ -345,13 +366,26 @@ static void test_embedded_v4(void **state) {
                     "newset peers4 len4 interval\n"
                     "newsetelem peers4 10.8.0.2 end:10.8.0.3 10.8.0.3 end:10.8.0.4\n"
                     "newset peers6 len16 interval\n"
+                    "newset tunnel4 len4 interval\n"
+                    "newsetelem tunnel4 10.8.0.0 end:10.8.1.0\n"
+                    "newset tunnel6 len16 interval\n"
                     "newset nfsports len2\n"
                     "newsetelem nfsports 111 2049\n"
+                    "newset nfsclosed len2\n"
+                    "newsetelem nfsclosed 111 2049 4045 20048 32765 32766\n"
                     "counter nfs_accepted\n"
                     "counter nfs_refused\n"
+                    "counter spoofed\n"
                     "chain input filter hook1 prio-10 accept\n"
                     INPUT_RULES("nfswg0")
+                    "counter fwd_accepted\n"
+                    "counter fwd_refused\n"
+                    FORWARD_HEAD("nfswg0")
+                    FORWARD_TAIL("nfswg0")
                     "end\n");
+        /* the drops all name the tunnel (or are anti-spoof): the old drop of NFS everywhere is gone */
+        assert_null(strstr(d.text, "rule input: l4proto"));
+        assert_null(strstr(d.text, "iifname == \"lo\""));
         free(d.text);
 }
 
@@ -371,21 +405,81 @@ static void test_v3_pinned_ports(void **state) {
 
         Decoded d = build(NULL, &t.b);
         assert_non_null(strstr(d.text, "newsetelem nfsports 111 662 2020 2049 20048 32000\n"));
+        assert_non_null(strstr(d.text, "newsetelem nfsclosed 111 662 2020 2049 20048 32000\n"));
         free(d.text);
 
-        /* The host's agreed [NFS] wins, and NFSv3 anywhere on the host opens its ports here too
-         * (mountd listens on every address), while a v4-only host has only 2049 and 111. */
+        /* The host's agreed [NFS] gives the port numbers; only this bridge's versions decide
+         * what its peers may reach: NFSv3 on another bridge of the host opens nothing here, and
+         * the side ports stay closed on this v4-only tunnel. */
         Bridge *list[] = { &t.b };
         Host h = { .bridges = list, .n_bridges = 1, .nfs_versions = NFS_V3 | NFS_V4_2,
                    .nfs = { .mountd_port = 20048, .statd_port = 32765, .statd_outgoing_port = 32766, .lockd_port = 4045 } };
         t.b.nfs_versions = NFS_V4_2;
         d = build(&h, &t.b);
+        assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049\n"));
+        assert_non_null(strstr(d.text, "newsetelem nfsclosed 111 2049 4045 20048 32765 32766\n"));
+        assert_non_null(strstr(d.text, INPUT_RULES("nfswg-v3")));
+        free(d.text);
+
+        t.b.nfs_versions = NFS_V4_2 | NFS_V3;
+        d = build(&h, &t.b);
         assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049 4045 20048 32765 32766\n"));
         free(d.text);
 
-        h.nfs_versions = NFS_V4_2;
+        /* An administrator's [lockd] udp-port= apart from port= (nfs.conf(5)): both open to the
+         * peers and both closed to everyone else. */
+        h.nfs.lockd_udp_port = 4046;
+        n = nft_nfs_ports(&h, &t.b, ports);
+        assert_int_equal(n, 7);
         d = build(&h, &t.b);
-        assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049\n"));
+        assert_non_null(strstr(d.text, "newsetelem nfsports 111 2049 4045 4046 20048 32765 32766\n"));
+        assert_non_null(strstr(d.text, "newsetelem nfsclosed 111 2049 4045 4046 20048 32765 32766\n"));
+        free(d.text);
+}
+
+/* CloseNFSOn=: NFS (2049, 111 and every pinned port, both protocols, both families: the rule
+ * does not look at the family) dropped on the named interfaces, after the tunnel's rules */
+static void test_close_nfs_on(void **state) {
+        TestBridge t;
+        tb_init(&t, "vps", "wg-vps", BRIDGE_MODE_EMBEDDED, "10.8.0.1/24");
+        tb_peer(&t, "a", "10.8.0.2/32", NULL);
+        char *closed[] = { (char *) "eth0", (char *) "ens3", NULL };
+        t.b.close_nfs_on = closed;
+
+        Decoded d = build(NULL, &t.b);
+        assert_non_null(strstr(d.text, INPUT_RULES("wg-vps")
+                                       "rule input: iifname == \"eth0\" l4proto == 6 th+2/2 @nfsclosed counter:nfs_refused drop\n"
+                                       "rule input: iifname == \"eth0\" l4proto == 17 th+2/2 @nfsclosed counter:nfs_refused drop\n"
+                                       "rule input: iifname == \"ens3\" l4proto == 6 th+2/2 @nfsclosed counter:nfs_refused drop\n"
+                                       "rule input: iifname == \"ens3\" l4proto == 17 th+2/2 @nfsclosed counter:nfs_refused drop\n"
+                                       "counter fwd_accepted\n"));
+        free(d.text);
+
+        t.b.close_nfs_on = NULL;
+        d = build(NULL, &t.b);
+        assert_null(strstr(d.text, "eth0"));
+        free(d.text);
+}
+
+/* Anti-spoof: the bridge's networks, every peer address and a relay's site networks, never a
+ * default route */
+static void test_spoof_sets(void **state) {
+        TestBridge t;
+        tb_init(&t, "sp", "wg-sp", BRIDGE_MODE_RELAY, "10.8.0.1/24");
+        t.bridge_addrs[1] = pfx("fd00:8::1/64");
+        t.b.n_addresses = 2;
+        Peer *p = tb_peer(&t, "office", "10.8.0.2/32", "fd00:8::2/128");
+        p->allowed_ips = t.allowed[0];
+        p->allowed_ips[p->n_allowed_ips++] = pfx("192.168.1.0/24");
+        Peer *q = tb_peer(&t, "gw", "10.8.0.3/32", NULL);
+        q->allowed_ips = t.allowed[1];
+        q->allowed_ips[q->n_allowed_ips++] = pfx("::/0");
+
+        Decoded d = build(NULL, &t.b);
+        assert_non_null(strstr(d.text, "newsetelem tunnel4 10.8.0.0 end:10.8.1.0 192.168.1.0 end:192.168.2.0\n"));
+        assert_non_null(strstr(d.text, "newsetelem tunnel6 fd00:8:: end:fd00:8:0:1::\n"));
+        assert_non_null(strstr(d.text, INPUT_RULES("wg-sp")));
+        assert_non_null(strstr(d.text, FORWARD_HEAD("wg-sp") FORWARD_TAIL("wg-sp")));
         free(d.text);
 }
 
@@ -425,10 +519,17 @@ static void test_nas_forward_masquerade(void **state) {
                     "newsetelem peers4 10.8.0.2 end:10.8.0.3\n"
                     "newset peers6 len16 interval\n"
                     "newsetelem peers6 fd00:8::2 end:fd00:8::3\n"
+                    "newset tunnel4 len4 interval\n"
+                    "newsetelem tunnel4 10.8.0.0 end:10.8.1.0\n"
+                    "newset tunnel6 len16 interval\n"
+                    "newsetelem tunnel6 fd00:8::2 end:fd00:8::3\n"
                     "newset nfsports len2\n"
                     "newsetelem nfsports 111 2049\n"
+                    "newset nfsclosed len2\n"
+                    "newsetelem nfsclosed 111 2049 4045 20048 32765 32766\n"
                     "counter nfs_accepted\n"
                     "counter nfs_refused\n"
+                    "counter spoofed\n"
                     "chain input filter hook1 prio-10 accept\n"
                     INPUT_RULES("nfswg-nas")
                     "counter fwd_accepted\n"
@@ -441,15 +542,14 @@ static void test_nas_forward_masquerade(void **state) {
                     "newset fwd1_4 len4 interval\n"
                     "newset fwd1_6 len16 interval\n"
                     "newsetelem fwd1_6 fd50:: end:fd50:0:0:1::\n"
-                    "chain forward filter hook2 prio-10 accept\n"
-                    "rule forward: ctstate &6 != 0 accept\n"
+                    FORWARD_HEAD("nfswg-nas")
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 2 nh+12/4 @peers4 nfproto == 2 nh+16/4 @fwd0_4 l4proto == 6 th+2/2 @fwd0_ports counter:fwd_accepted accept\n"
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 2 nh+12/4 @peers4 nfproto == 2 nh+16/4 @fwd0_4 l4proto == 17 th+2/2 @fwd0_ports counter:fwd_accepted accept\n"
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 10 nh+8/16 @peers6 nfproto == 10 nh+24/16 @fwd0_6 l4proto == 6 th+2/2 @fwd0_ports counter:fwd_accepted accept\n"
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 10 nh+8/16 @peers6 nfproto == 10 nh+24/16 @fwd0_6 l4proto == 17 th+2/2 @fwd0_ports counter:fwd_accepted accept\n"
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 2 nh+12/4 @peers4 nfproto == 2 nh+16/4 @fwd1_4 counter:fwd_accepted accept\n"
                     "rule forward: iifname == \"nfswg-nas\" nfproto == 10 nh+8/16 @peers6 nfproto == 10 nh+24/16 @fwd1_6 counter:fwd_accepted accept\n"
-                    "rule forward: iifname == \"nfswg-nas\" counter:fwd_refused drop\n"
+                    FORWARD_TAIL("nfswg-nas")
                     "chain postrouting nat hook4 prio100 accept\n"
                     "rule postrouting: nfproto == 2 nh+12/4 @peers4 nfproto == 2 nh+16/4 @fwd0_4 masquerade\n"
                     "rule postrouting: nfproto == 10 nh+8/16 @peers6 nfproto == 10 nh+24/16 @fwd0_6 masquerade\n"
@@ -475,17 +575,21 @@ static void test_relay_to_other_bridge(void **state) {
         /* To=@site: site's tunnel network and the LAN behind its peer */
         Decoded d = build(&h, &roam.b);
         assert_non_null(strstr(d.text, "newsetelem fwd0_4 10.10.0.0 end:10.10.1.0 192.168.1.0 end:192.168.2.0\n"));
-        /* the other bridge's tunnel is left to its own table, ahead of our drop: by the link group
-         * every bridge's tunnel has (0x6e6677), never by its name, so a bridge added later is
-         * covered without a reload; our own tunnel, in the group too, is excepted */
+        /* the roamers reach site's networks; what site's tunnel sends into ours was let through
+         * by site's table: by the link group every bridge's tunnel has (0x6e6677), never by its
+         * name, so a bridge added later is covered without a reload */
         assert_non_null(strstr(d.text, INPUT_RULES("wg-roam")));
-        assert_null(strstr(d.text, "wg-site\" accept"));
-        assert_null(strstr(d.text, "iifname == \"wg-site\""));
+        assert_non_null(strstr(d.text, FORWARD_HEAD("wg-roam")
+                                       "rule forward: iifname == \"wg-roam\" nfproto == 2 nh+12/4 @peers4 nfproto == 2 nh+16/4 @fwd0_4 counter:fwd_accepted accept\n"
+                                       "rule forward: iifname == \"wg-roam\" nfproto == 10 nh+8/16 @peers6 nfproto == 10 nh+24/16 @fwd0_6 counter:fwd_accepted accept\n"
+                                       FORWARD_TAIL("wg-roam") "end\n"));
+        assert_null(strstr(d.text, "wg-site"));
         assert_null(strstr(d.text, "masquerade"));
         assert_null(strstr(d.text, "postrouting"));
         free(d.text);
 
-        /* site has no [Forward]: everything forwarded from its tunnel is dropped, replies excepted;
+        /* site has no [Forward]: everything forwarded from its tunnel is dropped, replies excepted
+         * (to roamers' connections, which come in from roam's tunnel by the link group);
          * its input chain is the same with or without roam on the host */
         d = build(&h, &site.b);
         Decoded alone = build(NULL, &site.b);
@@ -493,9 +597,7 @@ static void test_relay_to_other_bridge(void **state) {
         free(alone.text);
         assert_non_null(strstr(d.text, INPUT_RULES("wg-site")));
         assert_null(strstr(d.text, "wg-roam"));
-        assert_non_null(strstr(d.text, "chain forward filter hook2 prio-10 accept\n"
-                                       "rule forward: ctstate &6 != 0 accept\n"
-                                       "rule forward: iifname == \"wg-site\" counter:fwd_refused drop\nend\n"));
+        assert_non_null(strstr(d.text, FORWARD_HEAD("wg-site") FORWARD_TAIL("wg-site") "end\n"));
         free(d.text);
 
         /* @OTHER needs the host to resolve it */
@@ -603,6 +705,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_embedded_v4),
                 cmocka_unit_test(test_v3_pinned_ports),
+                cmocka_unit_test(test_close_nfs_on),
+                cmocka_unit_test(test_spoof_sets),
                 cmocka_unit_test(test_ipv6_and_prefixes),
                 cmocka_unit_test(test_nas_forward_masquerade),
                 cmocka_unit_test(test_relay_to_other_bridge),

@@ -50,7 +50,7 @@ static void fixture_init(Fixture *f) {
         f->bridges[1] = &f->server;
         f->h = (Host) { .bridges = f->bridges, .n_bridges = 2,
                         .nfs = { .mountd_port = 20048, .statd_port = 32765, .statd_outgoing_port = 32766,
-                                 .lockd_port = 4045 } };
+                                 .lockd_port = 4045, .lockd_udp_port = 4045 } };
 }
 
 static const RenderFile *find(const RenderList *l, const char *path) {
@@ -66,17 +66,13 @@ static void test_render_generator(void **state) {
         _cleanup_(render_list_done) RenderList l = {};
         assert_int_equal(render_generator(&f.h, &l), 0);
 
+        /* No enablement: nothing pulls a bridge (or a share) into multi-user.target, nfswg.target or
+         * remote-fs.target; every Wants= link hangs below the bridge's own unit. */
         static const char *const expected[] = {
-                "multi-user.target.wants/nfswg@bridge.service",
-                "multi-user.target.wants/nfswg@office.service",
-                "nfswg.target.wants/nfswg@bridge.service",
-                "nfswg.target.wants/nfswg@office.service",
                 "nfswg@bridge.service.wants/nfs-server.service",
                 "mnt-nfswg.mount",
                 "mnt-nfswg.automount",
-                "remote-fs.target.wants/mnt-nfswg.automount",
                 "mnt-media\\x20files.mount",
-                "remote-fs.target.wants/mnt-media\\x20files.mount",
                 "nfswg@office.service.wants/mnt-nfswg.automount",
                 "nfswg@office.service.wants/mnt-media\\x20files.mount",
                 "nfs-server.service.d/50-nfswg.conf",
@@ -89,16 +85,17 @@ static void test_render_generator(void **state) {
                 assert_non_null(r);
                 assert_int_equal(r->mode & 0777, r->kind == RENDER_SYMLINK ? 0777 : 0644);
         }
-        const RenderFile *r = find(&l, "multi-user.target.wants/nfswg@bridge.service");
+        for (size_t i = 0; i < l.n_files; i++) {
+                assert_null(strstr(l.files[i].path, "multi-user.target"));
+                assert_null(strstr(l.files[i].path, "nfswg.target"));
+                assert_null(strstr(l.files[i].path, "remote-fs.target"));
+        }
+        /* the exporting bridge pulls in nfsd when it starts, the client-mode one does not */
+        const RenderFile *r = find(&l, "nfswg@bridge.service.wants/nfs-server.service");
         assert_int_equal(r->kind, RENDER_SYMLINK);
-        assert_string_equal(r->content, "/lib/systemd/system/nfswg@.service");
-        /* the exporting bridge pulls in nfsd, the client-mode one does not */
-        r = find(&l, "nfswg@bridge.service.wants/nfs-server.service");
         assert_string_equal(r->content, "/lib/systemd/system/nfs-server.service");
         assert_null(find(&l, "nfswg@office.service.wants/nfs-server.service"));
-        r = find(&l, "remote-fs.target.wants/mnt-nfswg.automount");
-        assert_string_equal(r->content, "../mnt-nfswg.automount");
-        /* enable --now nfswg@office arms its shares as well */
+        /* enable --now nfswg@office arms its shares, and only that does */
         r = find(&l, "nfswg@office.service.wants/mnt-nfswg.automount");
         assert_string_equal(r->content, "../mnt-nfswg.automount");
         /* Automount=no: no .automount, the .mount itself is wanted */
@@ -137,7 +134,14 @@ static void test_render_all(void **state) {
         /* a client exports nothing */
         assert_null(find(&l, "/etc/exports.d/nfswg-office.exports"));
         assert_non_null(find(&l, "/run/systemd/generator/rpc-statd.service.d/50-nfswg.conf"));
-        assert_non_null(find(&l, "/run/systemd/generator/multi-user.target.wants/nfswg@office.service"));
+        assert_non_null(find(&l, "/run/systemd/generator/nfswg@office.service.wants/mnt-nfswg.automount"));
+        /* the environment file of nfs-utils' drop-ins: the exporting bridge's only */
+        r = find(&l, "/run/nfswg/bridge/nfs-utils.env");
+        assert_non_null(r);
+        assert_int_equal(r->mode, 0644);
+        assert_false(r->network_group);
+        assert_non_null(strstr(r->content, "NFSWG_STATD_ARGS="));
+        assert_null(find(&l, "/run/nfswg/office/nfs-utils.env"));
         for (size_t i = 0; i < l.n_files; i++)
                 assert_true(l.files[i].path[0] == '/');
 }
@@ -181,11 +185,11 @@ static void test_render_write(void **state) {
         assert_int_equal(read_full_file(path, &content, NULL), 0);
         assert_string_equal(content, find(&l, "/run/systemd/network/50-nfswg-bridge.netdev")->content);
 
-        snprintf(path, sizeof path, "%s/run/systemd/generator/multi-user.target.wants/nfswg@bridge.service", root);
+        snprintf(path, sizeof path, "%s/run/systemd/generator/nfswg@bridge.service.wants/nfs-server.service", root);
         ssize_t n = readlink(path, link, sizeof link - 1);
         assert_true(n > 0);
         link[n] = '\0';
-        assert_string_equal(link, "/lib/systemd/system/nfswg@.service");
+        assert_string_equal(link, "/lib/systemd/system/nfs-server.service");
 
         snprintf(path, sizeof path, "%s/run/systemd/generator", root);
         assert_int_equal(stat(path, &st), 0);

@@ -3,8 +3,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 
+#include "shared/escape.h"
 #include "shared/fileio.h"
 #include "shared/ipaddr.h"
 #include "shared/key-file.h"
@@ -213,11 +222,254 @@ static void test_strbuf(void **state) {
         free(s);
 }
 
+static void test_escape_excerpt(void **state) {
+        assert_string_equal(EXCERPT("Mode=embedded"), "Mode=embedded");
+        assert_string_equal(EXCERPT(NULL), "");
+        /* A terminal's escape sequence, a bell, a tab, a newline, DEL. */
+        assert_string_equal(EXCERPT("a\x1b[2Jb\x07\t\n\x7f"), "a\\x1b[2Jb\\x07\\x09\\x0a\\x7f");
+        assert_string_equal(EXCERPT("a\\x1b"), "a\\\\x1b"); /* a backslash cannot fake an escape */
+        /* Printable UTF-8 stays; stray bytes, overlong forms, surrogates and C1 controls do not. */
+        assert_string_equal(EXCERPT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
+        assert_string_equal(EXCERPT("\xff\xfe"), "\\xff\\xfe");
+        assert_string_equal(EXCERPT("\xc0\xaf"), "\\xc0\\xaf");
+        assert_string_equal(EXCERPT("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+        assert_string_equal(EXCERPT("\xc2\x9b" "31m"), "\\xc2\\x9b" "31m");
+        assert_string_equal(EXCERPT("\xc3"), "\\xc3"); /* cut short by the end */
+        /* Bidirectional override and zero-width space: text that shows other than it is. */
+        assert_string_equal(EXCERPT("a\xe2\x80\xae" "b\xe2\x80\x8b"), "a\\xe2\\x80\\xae" "b\\xe2\\x80\\x8b");
+
+        /* At most EXCERPT_CHARS characters, then an ellipsis. */
+        char line[5000];
+        memset(line, 'A', sizeof line - 1);
+        line[sizeof line - 1] = '\0';
+        const char *e = EXCERPT(line);
+        assert_int_equal(strlen(e), EXCERPT_CHARS + strlen("…"));
+        assert_true(strncmp(e, line, EXCERPT_CHARS) == 0);
+        assert_string_equal(e + EXCERPT_CHARS, "…");
+        line[EXCERPT_CHARS] = '\0';
+        assert_string_equal(EXCERPT(line), line); /* exactly the limit: no ellipsis */
+        /* The worst case fits the buffer: every character escaped. */
+        memset(line, '\x01', 100);
+        line[100] = '\0';
+        e = EXCERPT(line);
+        assert_int_equal(strlen(e), EXCERPT_CHARS * 4 + strlen("…"));
+        assert_true(strlen(e) < EXCERPT_SIZE);
+        memset(line, 0xe9, 100); /* Latin-1 bytes, not UTF-8 */
+        assert_true(strncmp(EXCERPT(line), "\\xe9\\xe9", 8) == 0);
+
+        assert_false(text_needs_escaping("/etc/nfswg/br.conf.d/10-peer-caf\xc3\xa9.conf"));
+        assert_true(text_needs_escaping("x\x1b.conf"));
+        assert_true(text_needs_escaping("a\\b"));
+        /* A path stays whole when it is printable, however long. */
+        memset(line, 'p', 200);
+        line[200] = '\0';
+        assert_string_equal(ESCAPE_PATH(line), line);
+        assert_string_equal(ESCAPE_PATH("/etc/nfswg/\x1b[31m.conf"), "/etc/nfswg/\\x1b[31m.conf");
+        /* A long directory stays whole; the file name is what gets escaped. */
+        snprintf(line + 200, sizeof line - 200, "/x\x1b.conf");
+        char want[300];
+        snprintf(want, sizeof want, "%.200s/x\\x1b.conf", line);
+        assert_string_equal(ESCAPE_PATH(line), want);
+        assert_string_equal(ESCAPE_PATH("/tmp/\x1b/x.conf"), "/tmp/\\x1b/x.conf");
+}
+
+static double now_seconds(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void test_read_only_regular_files(void **state) {
+        char dir[] = "/tmp/nfswg-test-read-XXXXXX", path[256], target[256];
+        char *text = NULL;
+        size_t n;
+        assert_non_null(mkdtemp(dir));
+        /* A read that blocks or loops fails the test instead of hanging it. */
+        alarm(10);
+        double start = now_seconds();
+
+        /* A FIFO nobody writes to: refused at once, never waited on. */
+        snprintf(path, sizeof path, "%s/fifo.conf", dir);
+        assert_int_equal(mkfifo(path, 0644), 0);
+        assert_int_equal(read_full_file(path, &text, &n), -EBADFD);
+        assert_non_null(strstr(read_file_strerror(-EBADFD), "not a regular file"));
+
+        /* A character device that never ends, directly and through a symlink. */
+        assert_int_equal(read_full_file("/dev/zero", &text, &n), -EBADFD);
+        snprintf(path, sizeof path, "%s/zero.conf", dir);
+        assert_int_equal(symlink("/dev/zero", path), 0);
+        assert_int_equal(read_full_file(path, &text, &n), -EBADFD);
+
+        /* A directory named like a file. */
+        snprintf(path, sizeof path, "%s/dir.conf", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        assert_int_equal(read_full_file(path, &text, &n), -EISDIR);
+        assert_non_null(strstr(read_file_strerror(-EISDIR), "directory"));
+
+        /* A socket. */
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/sock.conf", dir);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(read_full_file(sa.sun_path, &text, &n), -EBADFD);
+        close(fd);
+        assert_true(now_seconds() - start < 2.0);
+
+        /* The size limit: exactly READ_FILE_MAX is read, one byte more is refused. */
+        _cleanup_free_ char *big = malloc(READ_FILE_MAX + 2);
+        assert_non_null(big);
+        memset(big, 'x', READ_FILE_MAX + 1);
+        big[READ_FILE_MAX + 1] = '\0';
+        snprintf(path, sizeof path, "%s/big.conf", dir);
+        assert_true(write_file_atomic(path, big, 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        assert_int_equal(read_full_file(path, &text, &n), -EFBIG);
+        assert_non_null(strstr(read_file_strerror(-EFBIG), "4 MiB"));
+        big[READ_FILE_MAX] = '\0';
+        assert_true(write_file_atomic(path, big, 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        assert_int_equal(read_full_file(path, &text, &n), 0);
+        assert_int_equal(n, READ_FILE_MAX);
+        free(text);
+        /* What we write is not held to the reading limit: a larger file written twice the same
+         * is left alone the second time. */
+        _cleanup_free_ char *bigger = malloc(READ_FILE_MAX + READ_FILE_MAX / 2 + 1);
+        assert_non_null(bigger);
+        memset(bigger, 'y', READ_FILE_MAX + READ_FILE_MAX / 2);
+        bigger[READ_FILE_MAX + READ_FILE_MAX / 2] = '\0';
+        assert_int_equal(write_file_atomic(path, bigger, 0644, (uid_t) -1, (gid_t) -1), 1);
+        assert_int_equal(write_file_atomic(path, bigger, 0644, (uid_t) -1, (gid_t) -1), 0);
+
+        /* A symlink to a regular file is read (administrators link their drop-ins). */
+        snprintf(target, sizeof target, "%s/real", dir);
+        assert_true(write_file_atomic(target, "[Bridge]\n", 0644, (uid_t) -1, (gid_t) -1) >= 0);
+        snprintf(path, sizeof path, "%s/link.conf", dir);
+        assert_int_equal(symlink(target, path), 0);
+        assert_int_equal(read_full_file(path, &text, &n), 0);
+        assert_string_equal(text, "[Bridge]\n");
+        free(text);
+        /* Files in /proc say size 0 and are read all the same. */
+        assert_int_equal(read_full_file("/proc/self/stat", &text, &n), 0);
+        assert_true(n > 0);
+        free(text);
+        assert_int_equal(read_full_file("/nonexistent/x.conf", &text, &n), -ENOENT);
+
+        /* Key files are read the same way. */
+        WgKey k;
+        snprintf(path, sizeof path, "%s/fifo.conf", dir);
+        assert_int_equal(wg_key_read_file(path, k), -EBADFD);
+        assert_int_equal(wg_key_read_file("/dev/zero", k), -EBADFD);
+        assert_int_equal(private_key_load_or_create(path, k, NULL), -EBADFD);
+        alarm(0);
+
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* The names in dir, other than "." and "..", joined by spaces. */
+static void dir_list(const char *dir, char *buf, size_t size) {
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        buf[0] = '\0';
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        snprintf(buf + strlen(buf), size - strlen(buf), "%s ", de->d_name);
+        closedir(d);
+}
+
+/* A writer killed in the middle of its write: SIGXFSZ from RLIMIT_FSIZE stops it inside write(2)
+ * as surely as a SIGKILL would, at a known point. */
+static void write_killed(const char *path, bool new_file) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct rlimit rl = { 4096, 4096 };
+                (void) prctl(PR_SET_DUMPABLE, 0); /* no core dump */
+                (void) setrlimit(RLIMIT_FSIZE, &rl);
+                static char content[65536];
+                memset(content, 'k', sizeof content - 1);
+                if (new_file)
+                        (void) write_file_new(path, content, 0600, (uid_t) -1, (gid_t) -1);
+                else
+                        (void) write_file_atomic(path, content, 0600, (uid_t) -1, (gid_t) -1);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGXFSZ);
+}
+
+static void test_atomic_write_killed_leaves_nothing(void **state) {
+        char dir[] = "/tmp/nfswg-test-kill-XXXXXX", path[256], names[1024];
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/sysctl", dir);
+
+        write_killed(path, false);
+        dir_list(dir, names, sizeof names);
+        assert_string_equal(names, "");
+        write_killed(path, true);
+        dir_list(dir, names, sizeof names);
+        assert_string_equal(names, "");
+
+        /* Killed while replacing: the old file stays whole, nothing beside it. */
+        assert_int_equal(write_file_atomic(path, "old\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        write_killed(path, false);
+        dir_list(dir, names, sizeof names);
+        assert_string_equal(names, "sysctl ");
+        char *text = NULL;
+        assert_int_equal(read_full_file(path, &text, NULL), 0);
+        assert_string_equal(text, "old\n");
+        free(text);
+
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void test_stale_temporary_names_removed(void **state) {
+        char dir[] = "/tmp/nfswg-test-stale-XXXXXX", path[256], names[1024];
+        assert_non_null(mkdtemp(dir));
+
+        /* A PID that is gone: a child that exited and was reaped. */
+        pid_t dead = fork();
+        assert_true(dead >= 0);
+        if (dead == 0)
+                _exit(0);
+        assert_int_equal(waitpid(dead, NULL, 0), dead);
+
+        char stale[2][64], kept[4][64];
+        snprintf(stale[0], sizeof stale[0], ".#state~%d", (int) dead);
+        snprintf(stale[1], sizeof stale[1], ".#stateAb3xYz"); /* mkostemp's, from earlier versions */
+        snprintf(kept[0], sizeof kept[0], ".#state~%d", (int) getppid()); /* a live writer */
+        snprintf(kept[1], sizeof kept[1], ".#other~%d", (int) dead);
+        snprintf(kept[2], sizeof kept[2], ".#statefile~%d", (int) dead);
+        snprintf(kept[3], sizeof kept[3], "state-notes");
+        for (size_t i = 0; i < ELEMENTSOF(stale) + ELEMENTSOF(kept); i++) {
+                snprintf(path, sizeof path, "%s/%s", dir, i < 2 ? stale[i] : kept[i - 2]);
+                assert_true(write_file_new(path, "x", 0600, (uid_t) -1, (gid_t) -1) >= 0);
+        }
+
+        snprintf(path, sizeof path, "%s/state", dir);
+        assert_int_equal(write_file_atomic(path, "a=1\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        dir_list(dir, names, sizeof names);
+        for (size_t i = 0; i < ELEMENTSOF(stale); i++)
+                assert_null(strstr(names, stale[i]));
+        for (size_t i = 0; i < ELEMENTSOF(kept); i++)
+                assert_non_null(strstr(names, kept[i]));
+
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ip_prefix), cmocka_unit_test(test_parse_values), cmocka_unit_test(test_keys),
                 cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_private_key_file),
-                cmocka_unit_test(test_strbuf),
+                cmocka_unit_test(test_strbuf), cmocka_unit_test(test_escape_excerpt),
+                cmocka_unit_test(test_read_only_regular_files), cmocka_unit_test(test_atomic_write_killed_leaves_nothing),
+                cmocka_unit_test(test_stale_temporary_names_removed),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,7 +108,8 @@ ping_start() { # DEST: 20 pings a second in the background until ping_stop
 }
 ping_lost() { # stops the ping loop and prints how many were lost
         kill -INT "$PING"
-        wait "$PING" 2>/dev/null
+        # Called as $(ping_lost): a subshell cannot wait(1) for the ping, so wait for its summary.
+        wait_until 5 grep -q 'packets transmitted' "$T/ping.log"
         awk '/packets transmitted/ { print $1 - $4 }' "$T/ping.log"
 }
 

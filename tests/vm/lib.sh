@@ -32,9 +32,9 @@ VM_PACKAGES=(
         libsystemd0 libsodium23 libnftnl11 libmnl0 libqrencode4 libpng16-16
 )
 VM_SUITE=bookworm
-# The mirror this machine's apt uses (see /etc/apt/sources.list.d/debian.sources).
-VM_MIRROR=${NFSWG_VM_MIRROR:-http://deb.debian.org/debian}
-VM_SECURITY_MIRROR=${NFSWG_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# The suites of the image; their sources are the host's own (vm_apt_sources), never a mirror
+# written here: a machine behind a proxy, a local mirror or a snapshot gets what its apt gets.
+VM_SUITES=("$VM_SUITE" "$VM_SUITE-updates" "$VM_SUITE-security")
 
 vm_log() { printf '[vm %s] %s\n' "$(date +%T)" "$*" >&2; }
 vm_die() { vm_log "FAIL: $*"; exit 1; }
@@ -47,23 +47,67 @@ vm_need() {
         ((${#missing[@]} == 0)) || vm_die "missing programs: ${missing[*]} (apt-get install qemu-system-x86 qemu-utils mmdebstrap e2fsprogs)"
 }
 
+# vm_apt_sources [ROOT]: the host's apt sources for VM_SUITES, one "deb URI SUITE COMPONENTS..."
+# line each, from ROOT/etc/apt/sources.list, sources.list.d/*.list (one-line style) and
+# sources.list.d/*.sources (deb822, "Enabled: no" honoured). deb-src lines and [options] are left
+# out (a signed-by= path names a file of the host; mmdebstrap brings the host's keyrings itself).
+# Fails when the host has none of them: the ring never falls back to a mirror of its own.
+vm_apt_sources() {
+        local root=${1:-} f files=() lines
+        [[ -f $root/etc/apt/sources.list ]] && files+=("$root/etc/apt/sources.list")
+        for f in "$root"/etc/apt/sources.list.d/*.list "$root"/etc/apt/sources.list.d/*.sources; do
+                [[ -f $f ]] && files+=("$f")
+        done
+        ((${#files[@]})) || vm_die "no apt sources on this host ($root/etc/apt/sources.list, $root/etc/apt/sources.list.d/*.list|*.sources)"
+        lines=$(for f in "${files[@]}"; do
+                if [[ $f == *.sources ]]; then
+                        awk '
+                        function flush(   i, j, k, nt, ns, nu, t, su, u) {
+                                if (tolower(F["enabled"]) != "no") {
+                                        nt = split(F["types"], t, " "); ns = split(F["suites"], su, " ")
+                                        nu = split(F["uris"], u, " ")
+                                        for (i = 1; i <= nt; i++) if (t[i] == "deb")
+                                                for (j = 1; j <= nu; j++) for (k = 1; k <= ns; k++)
+                                                        print "deb", u[j], su[k], F["components"]
+                                }
+                                delete F; key = ""
+                        }
+                        /^#/ { next }
+                        /^[[:space:]]*$/ { flush(); next }
+                        /^[[:space:]]/ { if (key != "") F[key] = F[key] " " $0; next }
+                        { key = tolower(substr($0, 1, index($0, ":") - 1))
+                          F[key] = substr($0, index($0, ":") + 1)
+                          gsub(/^[[:space:]]+|[[:space:]]+$/, "", F[key]) }
+                        END { flush() }' "$f"
+                else
+                        sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f"
+                fi
+        done | awk -v suites="${VM_SUITES[*]}" '
+                BEGIN { n = split(suites, s, " "); for (i = 1; i <= n; i++) want[s[i]] = 1 }
+                $1 == "deb" && ($3 in want) { $1 = $1; if (!seen[$0]++) print }')
+        [[ -n $lines ]] || vm_die "the host's apt sources (${files[*]}) have none of ${VM_SUITES[*]}"
+        printf '%s\n' "$lines"
+}
+
 # Bump when build-image's customize step changes what goes into the base image.
 VM_RECIPE=2
 
-# Cache key: the package list, the sources, the recipe version, and the day of the Debian snapshot.
+# Cache key: the package list, the host's apt sources, the recipe version, and the day of the Debian snapshot.
 # bookworm-updates/-security move daily; a day-old image is rebuilt (about 2 minutes, more on a
 # loaded machine), so a test never runs on a stale security fix for long.
 vm_cache_key() {
         local day=${NFSWG_VM_SNAPSHOT_DAY:-$(date -u +%Y%m%d)}
         local recipe
-        recipe=$(printf '%s\n' "${VM_PACKAGES[@]}" "$VM_SUITE" "$VM_MIRROR" "$VM_SECURITY_MIRROR" "$VM_RECIPE" |
+        local sources
+        sources=$(vm_apt_sources) || exit 1
+        recipe=$(printf '%s\n' "${VM_PACKAGES[@]}" "$VM_SUITE" "$sources" "$VM_RECIPE" |
                  sha256sum | cut -c1-12)
         printf '%s-%s\n' "$day" "$recipe"
 }
 
 vm_base_rootfs() {
         local key dir
-        key=$(vm_cache_key)
+        key=$(vm_cache_key) || exit 1
         dir=$VM_CACHE/base-$key
         if [[ ! -e $dir/complete ]]; then
                 "$VM_DIR/build-image" >&2 || vm_die "building the base image"

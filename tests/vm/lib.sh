@@ -7,6 +7,9 @@
 #   vm_base_rootfs         cached Debian bookworm root directory (mmdebstrap), built once a day
 #                          per recipe; prints its path
 #   vm_build_deb           the .deb built from this tree (or $NFSWG_DEB); prints its path
+#   vm_build_old_deb       the .deb of nfswg 0.1.0, built once from git commit $VM_OLD_COMMIT of
+#                          this clone and cached; prints its path (the upgrade step of issue 13)
+#   vm_next_deb DEB DIR    DEB again as version VERSION+vm2 (the upgrade step of issue 14)
 #   vm_prepare_image DIR   a per-run root disk DIR/root.img: a copy of the cached rootfs, the .deb's
 #                          dependencies satisfied, the .deb and the scenario put in /root; the
 #                          package itself is installed by the scenario *inside the booted VM*
@@ -153,6 +156,54 @@ vm_build_deb() {
         readlink -f "${debs[0]}"
 }
 
+# nfswg 0.1.0, the release whose generator enabled every bridge and whose daemon tore everything
+# down on any SIGTERM: the upgrade from it must keep its running bridges enabled and running.
+VM_OLD_COMMIT=332453c
+
+# vm_build_old_deb: git archive of VM_OLD_COMMIT, dpkg-buildpackage -b (nocheck) once, cached in
+# VM_CACHE/deb-COMMIT. A clone without that commit (a shallow CI checkout) fails loudly.
+vm_build_old_deb() {
+        local commit=$VM_OLD_COMMIT dir=$VM_CACHE/deb-$VM_OLD_COMMIT found tmp
+        found=$(ls "$dir"/nfswg_*.deb 2>/dev/null | head -n 1)
+        if [[ -n $found ]]; then
+                printf '%s\n' "$found"
+                return
+        fi
+        vm_need git dpkg-buildpackage
+        git -C "$VM_SRC" rev-parse -q --verify "$commit^{commit}" >/dev/null ||
+                vm_die "commit $commit (nfswg 0.1.0) is not in the clone at $VM_SRC: the upgrade step needs it (a shallow clone? git fetch --unshallow)"
+        tmp=$VM_CACHE/.deb-$commit-$$
+        rm -rf "$tmp"
+        mkdir -p "$tmp/src"
+        vm_log "building the 0.1.0 .deb from commit $commit (once; cached in $dir)"
+        git -C "$VM_SRC" archive "$commit" | tar -C "$tmp/src" -xf - || vm_die "git archive $commit"
+        (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1 ||
+                { tail -n 40 "$tmp/build.log" >&2; vm_die "dpkg-buildpackage of commit $commit failed (log: $tmp/build.log)"; }
+        found=$(ls "$tmp"/nfswg_*.deb 2>/dev/null | head -n 1)
+        [[ -n $found ]] || vm_die "no nfswg_*.deb from commit $commit"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        mv "$found" "$tmp/build.log" "$dir/"
+        rm -rf "$tmp"
+        ls "$dir"/nfswg_*.deb
+}
+
+# vm_next_deb DEB DIR: DEB repacked as version VERSION+vm2 into DIR/next/ (the same files, the same
+# maintainer scripts: what two builds of one tree at two versions differ by is the version, and
+# that is all dpkg needs to run the upgrade path). Prints its path.
+vm_next_deb() {
+        local deb=$1 dir=$2/next version
+        version=$(dpkg-deb -f "$deb" Version) || vm_die "cannot read $deb"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        dpkg-deb -R "$deb" "$dir/pkg" || vm_die "dpkg-deb -R $deb"
+        sed -i "s/^Version: .*/Version: $version+vm2/" "$dir/pkg/DEBIAN/control"
+        dpkg-deb -b "$dir/pkg" "$dir/nfswg_${version}+vm2_$(dpkg-deb -f "$deb" Architecture).deb" >/dev/null ||
+                vm_die "dpkg-deb -b of the +vm2 package"
+        rm -rf "$dir/pkg"
+        ls "$dir"/nfswg_*+vm2_*.deb
+}
+
 # Run a command inside ROOT, with /proc and /dev from a private mount namespace (nothing leaks to
 # the host's mount table, and it all goes away with the process).
 vm_chroot() {
@@ -192,6 +243,16 @@ vm_prepare_image() {
                 fi
                 cp "$deb" "$root/root/"
         fi
+        # The packages of the upgrade steps, when tests/vm/run made them (ring mode).
+        if [[ -n ${VM_OLD_DEB:-} ]]; then
+                mkdir -p "$root/root/old"
+                cp "$VM_OLD_DEB" "$root/root/old/"
+        fi
+        if [[ -n ${VM_NEXT_DEB:-} ]]; then
+                mkdir -p "$root/root/next"
+                cp "$VM_NEXT_DEB" "$root/root/next/"
+        fi
+        vm_host_nfs_service "$root"
         # A fixed machine id (mmdebstrap empties it on purpose): no first-boot handling, and both
         # boots write the same persistent journal, so step 8 reads one story.
         echo 6e667377677669726d6163680000000a >"$root/etc/machine-id"
@@ -209,6 +270,20 @@ vm_prepare_image() {
         rm -f "$dir/root.img"
         mke2fs -q -F -t ext4 -L nfswg-vm -d "$root" "$dir/root.img" 3G || vm_die "mke2fs"
         rm -rf "$root"
+}
+
+# vm_host_nfs_service ROOT: the host already serves NFS to its LAN before nfswg comes (issue 13):
+# an /etc/exports line for the LAN namespace of the scenario (192.168.83.0/24, step 0-lan), and
+# the administrator's own nfs.conf.d: NFSv3 on, mountd pinned to 20050 (not nfswg's 20048).
+vm_host_nfs_service() {
+        local root=$1
+        mkdir -p "$root/srv/lan" "$root/etc/nfs.conf.d"
+        chown 65534:65534 "$root/srv/lan"
+        echo "hello from the host's LAN share" >"$root/srv/lan/hello.txt"
+        printf '# The LAN share of this host, older than nfswg.\n/srv/lan 192.168.83.0/24(rw,sync,no_subtree_check,root_squash)\n' \
+                >>"$root/etc/exports"
+        printf '# The administrator'"'"'s own settings, older than nfswg.\n[nfsd]\nvers3=y\n\n[mountd]\nport=20050\n' \
+                >"$root/etc/nfs.conf.d/local.conf"
 }
 
 # The scenario runs as a unit of the booted system. The mode and the boot number come on the

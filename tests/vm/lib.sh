@@ -347,7 +347,7 @@ vm_kill_qemu() {
 # vm_boot DIR N MODE [TIMEOUT_S]: boot once, unpack the results disk into DIR/boot-N.
 # Returns qemu's status (124 on timeout).
 vm_boot() {
-        local dir=$1 n=$2 mode=$3 limit=${4:-${NFSWG_VM_TIMEOUT:-1200}}
+        local dir=$1 n=$2 mode=$3 limit=${4:-${NFSWG_VM_TIMEOUT:-2400}}
         local res=$dir/boot-$n
         rm -rf "$res"
         mkdir -p "$res"

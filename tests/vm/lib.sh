@@ -170,6 +170,12 @@ vm_build_old_deb() {
                 return
         fi
         vm_need git dpkg-buildpackage
+        # A shallow clone (some CI checkouts) may still reach its origin for the history.
+        if ! git -C "$VM_SRC" rev-parse -q --verify "$commit^{commit}" >/dev/null &&
+                [[ $(git -C "$VM_SRC" rev-parse --is-shallow-repository 2>/dev/null) == true ]]; then
+                vm_log "shallow clone: fetching the history for commit $commit"
+                git -C "$VM_SRC" fetch -q --unshallow 2>&1 | tail -n 3 >&2 || true
+        fi
         git -C "$VM_SRC" rev-parse -q --verify "$commit^{commit}" >/dev/null ||
                 vm_die "commit $commit (nfswg 0.1.0) is not in the clone at $VM_SRC: the upgrade step needs it (a shallow clone? git fetch --unshallow)"
         tmp=$VM_CACHE/.deb-$commit-$$

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/config-edit.h"
+#include "cli/help.h"
 #include "cli/peer-client.h"
 #include "cli/peer-dropin.h"
 #include "cli/state-files.h"
@@ -37,7 +38,7 @@ static void peer_edit_done(PeerEdit *e) {
 
 /* Parses "[--root DIR] NAME PEER [EXTRA...]" into pos (n_pos words expected). */
 static int parse_peer_args(int argc, char *argv[], CliContext *ctx, const char *prog, const char *usage,
-                           const char **pos, size_t n_pos) {
+                           const char *help, const char **pos, size_t n_pos) {
         enum { ARG_ROOT = 0x100 };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -54,7 +55,7 @@ static int parse_peer_args(int argc, char *argv[], CliContext *ctx, const char *
                                 return EXIT_USAGE;
                         break;
                 case 'h':
-                        printf("Usage: %s %s\n", prog, usage);
+                        help_print(help);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -150,7 +151,7 @@ static int peer_set_disabled(int argc, char *argv[], const CliContext *ctx_in, b
         _cleanup_(peer_edit_done) PeerEdit e = { .lock_fd = -1 };
         int r;
 
-        r = parse_peer_args(argc, argv, &ctx, prog, "NAME PEER", pos, 2);
+        r = parse_peer_args(argc, argv, &ctx, prog, "NAME PEER", disable ? help_peer_disable : help_peer_enable, pos, 2);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         r = peer_edit_begin(&ctx, pos[0], pos[1], &e);
@@ -210,8 +211,7 @@ int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx_in) {
                         qr = true;
                         break;
                 case 'h':
-                        printf("Usage: nfswg peer rotate-key NAME PEER [--qr]\n");
-                        return 0;
+                        return help_print(help_peer_rotate_key);
                 default:
                         return EXIT_USAGE;
                 }
@@ -289,9 +289,12 @@ int verb_peer_rotate_key(int argc, char *argv[], const CliContext *ctx_in) {
         fputs(client, stdout);
         if (qr) {
                 fputc('\n', stdout);
-                r = peer_print_qr(client, NULL);
+                fflush(stdout);
+                /* The key is rotated either way; a code that does not fit is only not shown. */
+                if (peer_print_qr(client, NULL, name, peer) < 0)
+                        fprintf(stderr, "Peer '%s' has its new key; only its QR code was not shown.\n", peer);
         }
-        return r;
+        return 0;
 }
 
 /* The drop-in's text for the peer's new name: Name=, the header peer add wrote, and the
@@ -345,7 +348,7 @@ int verb_peer_rename(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_(peer_edit_done) PeerEdit e = { .lock_fd = -1 };
         int r;
 
-        r = parse_peer_args(argc, argv, &ctx, "nfswg peer rename", "NAME OLD NEW", pos, 3);
+        r = parse_peer_args(argc, argv, &ctx, "nfswg peer rename", "NAME OLD NEW", help_peer_rename, pos, 3);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         const char *name = pos[0], *old = pos[1], *new = pos[2];

@@ -7,6 +7,9 @@
 #   vm_base_rootfs         cached Debian bookworm root directory (mmdebstrap), built once a day
 #                          per recipe; prints its path
 #   vm_build_deb           the .deb built from this tree (or $NFSWG_DEB); prints its path
+#   vm_build_old_deb       the .deb of nfswg 0.1.0, built once from git commit $VM_OLD_COMMIT of
+#                          this clone and cached; prints its path (the upgrade step of issue 13)
+#   vm_next_deb DEB DIR    DEB again as version VERSION+vm2 (the upgrade step of issue 14)
 #   vm_prepare_image DIR   a per-run root disk DIR/root.img: a copy of the cached rootfs, the .deb's
 #                          dependencies satisfied, the .deb and the scenario put in /root; the
 #                          package itself is installed by the scenario *inside the booted VM*
@@ -32,9 +35,9 @@ VM_PACKAGES=(
         libsystemd0 libsodium23 libnftnl11 libmnl0 libqrencode4 libpng16-16
 )
 VM_SUITE=bookworm
-# The mirror this machine's apt uses (see /etc/apt/sources.list.d/debian.sources).
-VM_MIRROR=${NFSWG_VM_MIRROR:-http://deb.debian.org/debian}
-VM_SECURITY_MIRROR=${NFSWG_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# The suites of the image; their sources are the host's own (vm_apt_sources), never a mirror
+# written here: a machine behind a proxy, a local mirror or a snapshot gets what its apt gets.
+VM_SUITES=("$VM_SUITE" "$VM_SUITE-updates" "$VM_SUITE-security")
 
 vm_log() { printf '[vm %s] %s\n' "$(date +%T)" "$*" >&2; }
 vm_die() { vm_log "FAIL: $*"; exit 1; }
@@ -47,23 +50,67 @@ vm_need() {
         ((${#missing[@]} == 0)) || vm_die "missing programs: ${missing[*]} (apt-get install qemu-system-x86 qemu-utils mmdebstrap e2fsprogs)"
 }
 
+# vm_apt_sources [ROOT]: the host's apt sources for VM_SUITES, one "deb URI SUITE COMPONENTS..."
+# line each, from ROOT/etc/apt/sources.list, sources.list.d/*.list (one-line style) and
+# sources.list.d/*.sources (deb822, "Enabled: no" honoured). deb-src lines and [options] are left
+# out (a signed-by= path names a file of the host; mmdebstrap brings the host's keyrings itself).
+# Fails when the host has none of them: the ring never falls back to a mirror of its own.
+vm_apt_sources() {
+        local root=${1:-} f files=() lines
+        [[ -f $root/etc/apt/sources.list ]] && files+=("$root/etc/apt/sources.list")
+        for f in "$root"/etc/apt/sources.list.d/*.list "$root"/etc/apt/sources.list.d/*.sources; do
+                [[ -f $f ]] && files+=("$f")
+        done
+        ((${#files[@]})) || vm_die "no apt sources on this host ($root/etc/apt/sources.list, $root/etc/apt/sources.list.d/*.list|*.sources)"
+        lines=$(for f in "${files[@]}"; do
+                if [[ $f == *.sources ]]; then
+                        awk '
+                        function flush(   i, j, k, nt, ns, nu, t, su, u) {
+                                if (tolower(F["enabled"]) != "no") {
+                                        nt = split(F["types"], t, " "); ns = split(F["suites"], su, " ")
+                                        nu = split(F["uris"], u, " ")
+                                        for (i = 1; i <= nt; i++) if (t[i] == "deb")
+                                                for (j = 1; j <= nu; j++) for (k = 1; k <= ns; k++)
+                                                        print "deb", u[j], su[k], F["components"]
+                                }
+                                delete F; key = ""
+                        }
+                        /^#/ { next }
+                        /^[[:space:]]*$/ { flush(); next }
+                        /^[[:space:]]/ { if (key != "") F[key] = F[key] " " $0; next }
+                        { key = tolower(substr($0, 1, index($0, ":") - 1))
+                          F[key] = substr($0, index($0, ":") + 1)
+                          gsub(/^[[:space:]]+|[[:space:]]+$/, "", F[key]) }
+                        END { flush() }' "$f"
+                else
+                        sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f"
+                fi
+        done | awk -v suites="${VM_SUITES[*]}" '
+                BEGIN { n = split(suites, s, " "); for (i = 1; i <= n; i++) want[s[i]] = 1 }
+                $1 == "deb" && ($3 in want) { $1 = $1; if (!seen[$0]++) print }')
+        [[ -n $lines ]] || vm_die "the host's apt sources (${files[*]}) have none of ${VM_SUITES[*]}"
+        printf '%s\n' "$lines"
+}
+
 # Bump when build-image's customize step changes what goes into the base image.
 VM_RECIPE=2
 
-# Cache key: the package list, the sources, the recipe version, and the day of the Debian snapshot.
+# Cache key: the package list, the host's apt sources, the recipe version, and the day of the Debian snapshot.
 # bookworm-updates/-security move daily; a day-old image is rebuilt (about 2 minutes, more on a
 # loaded machine), so a test never runs on a stale security fix for long.
 vm_cache_key() {
         local day=${NFSWG_VM_SNAPSHOT_DAY:-$(date -u +%Y%m%d)}
         local recipe
-        recipe=$(printf '%s\n' "${VM_PACKAGES[@]}" "$VM_SUITE" "$VM_MIRROR" "$VM_SECURITY_MIRROR" "$VM_RECIPE" |
+        local sources
+        sources=$(vm_apt_sources) || exit 1
+        recipe=$(printf '%s\n' "${VM_PACKAGES[@]}" "$VM_SUITE" "$sources" "$VM_RECIPE" |
                  sha256sum | cut -c1-12)
         printf '%s-%s\n' "$day" "$recipe"
 }
 
 vm_base_rootfs() {
         local key dir
-        key=$(vm_cache_key)
+        key=$(vm_cache_key) || exit 1
         dir=$VM_CACHE/base-$key
         if [[ ! -e $dir/complete ]]; then
                 "$VM_DIR/build-image" >&2 || vm_die "building the base image"
@@ -109,6 +156,60 @@ vm_build_deb() {
         readlink -f "${debs[0]}"
 }
 
+# nfswg 0.1.0, the release whose generator enabled every bridge and whose daemon tore everything
+# down on any SIGTERM: the upgrade from it must keep its running bridges enabled and running.
+VM_OLD_COMMIT=332453c
+
+# vm_build_old_deb: git archive of VM_OLD_COMMIT, dpkg-buildpackage -b (nocheck) once, cached in
+# VM_CACHE/deb-COMMIT. A clone without that commit (a shallow CI checkout) fails loudly.
+vm_build_old_deb() {
+        local commit=$VM_OLD_COMMIT dir=$VM_CACHE/deb-$VM_OLD_COMMIT found tmp
+        found=$(ls "$dir"/nfswg_*.deb 2>/dev/null | head -n 1)
+        if [[ -n $found ]]; then
+                printf '%s\n' "$found"
+                return
+        fi
+        vm_need git dpkg-buildpackage
+        # A shallow clone (some CI checkouts) may still reach its origin for the history.
+        if ! git -C "$VM_SRC" rev-parse -q --verify "$commit^{commit}" >/dev/null &&
+                [[ $(git -C "$VM_SRC" rev-parse --is-shallow-repository 2>/dev/null) == true ]]; then
+                vm_log "shallow clone: fetching the history for commit $commit"
+                git -C "$VM_SRC" fetch -q --unshallow 2>&1 | tail -n 3 >&2 || true
+        fi
+        git -C "$VM_SRC" rev-parse -q --verify "$commit^{commit}" >/dev/null ||
+                vm_die "commit $commit (nfswg 0.1.0) is not in the clone at $VM_SRC: the upgrade step needs it (a shallow clone? git fetch --unshallow)"
+        tmp=$VM_CACHE/.deb-$commit-$$
+        rm -rf "$tmp"
+        mkdir -p "$tmp/src"
+        vm_log "building the 0.1.0 .deb from commit $commit (once; cached in $dir)"
+        git -C "$VM_SRC" archive "$commit" | tar -C "$tmp/src" -xf - || vm_die "git archive $commit"
+        (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1 ||
+                { tail -n 40 "$tmp/build.log" >&2; vm_die "dpkg-buildpackage of commit $commit failed (log: $tmp/build.log)"; }
+        found=$(ls "$tmp"/nfswg_*.deb 2>/dev/null | head -n 1)
+        [[ -n $found ]] || vm_die "no nfswg_*.deb from commit $commit"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        mv "$found" "$tmp/build.log" "$dir/"
+        rm -rf "$tmp"
+        ls "$dir"/nfswg_*.deb
+}
+
+# vm_next_deb DEB DIR: DEB repacked as version VERSION+vm2 into DIR/next/ (the same files, the same
+# maintainer scripts: what two builds of one tree at two versions differ by is the version, and
+# that is all dpkg needs to run the upgrade path). Prints its path.
+vm_next_deb() {
+        local deb=$1 dir=$2/next version
+        version=$(dpkg-deb -f "$deb" Version) || vm_die "cannot read $deb"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        dpkg-deb -R "$deb" "$dir/pkg" || vm_die "dpkg-deb -R $deb"
+        sed -i "s/^Version: .*/Version: $version+vm2/" "$dir/pkg/DEBIAN/control"
+        dpkg-deb -b "$dir/pkg" "$dir/nfswg_${version}+vm2_$(dpkg-deb -f "$deb" Architecture).deb" >/dev/null ||
+                vm_die "dpkg-deb -b of the +vm2 package"
+        rm -rf "$dir/pkg"
+        ls "$dir"/nfswg_*+vm2_*.deb
+}
+
 # Run a command inside ROOT, with /proc and /dev from a private mount namespace (nothing leaks to
 # the host's mount table, and it all goes away with the process).
 vm_chroot() {
@@ -148,6 +249,16 @@ vm_prepare_image() {
                 fi
                 cp "$deb" "$root/root/"
         fi
+        # The packages of the upgrade steps, when tests/vm/run made them (ring mode).
+        if [[ -n ${VM_OLD_DEB:-} ]]; then
+                mkdir -p "$root/root/old"
+                cp "$VM_OLD_DEB" "$root/root/old/"
+        fi
+        if [[ -n ${VM_NEXT_DEB:-} ]]; then
+                mkdir -p "$root/root/next"
+                cp "$VM_NEXT_DEB" "$root/root/next/"
+        fi
+        vm_host_nfs_service "$root"
         # A fixed machine id (mmdebstrap empties it on purpose): no first-boot handling, and both
         # boots write the same persistent journal, so step 8 reads one story.
         echo 6e667377677669726d6163680000000a >"$root/etc/machine-id"
@@ -165,6 +276,20 @@ vm_prepare_image() {
         rm -f "$dir/root.img"
         mke2fs -q -F -t ext4 -L nfswg-vm -d "$root" "$dir/root.img" 3G || vm_die "mke2fs"
         rm -rf "$root"
+}
+
+# vm_host_nfs_service ROOT: the host already serves NFS to its LAN before nfswg comes (issue 13):
+# an /etc/exports line for the LAN namespace of the scenario (192.168.83.0/24, step 0-lan), and
+# the administrator's own nfs.conf.d: NFSv3 on, mountd pinned to 20050 (not nfswg's 20048).
+vm_host_nfs_service() {
+        local root=$1
+        mkdir -p "$root/srv/lan" "$root/etc/nfs.conf.d"
+        chown 65534:65534 "$root/srv/lan"
+        echo "hello from the host's LAN share" >"$root/srv/lan/hello.txt"
+        printf '# The LAN share of this host, older than nfswg.\n/srv/lan 192.168.83.0/24(rw,sync,no_subtree_check,root_squash)\n' \
+                >>"$root/etc/exports"
+        printf '# The administrator'"'"'s own settings, older than nfswg.\n[nfsd]\nvers3=y\n\n[mountd]\nport=20050\n' \
+                >"$root/etc/nfs.conf.d/local.conf"
 }
 
 # The scenario runs as a unit of the booted system. The mode and the boot number come on the
@@ -228,19 +353,23 @@ vm_kill_qemu() {
 # vm_boot DIR N MODE [TIMEOUT_S]: boot once, unpack the results disk into DIR/boot-N.
 # Returns qemu's status (124 on timeout).
 vm_boot() {
-        local dir=$1 n=$2 mode=$3 limit=${4:-${NFSWG_VM_TIMEOUT:-1200}}
+        local dir=$1 n=$2 mode=$3 limit=${4:-${NFSWG_VM_TIMEOUT:-2400}}
         local res=$dir/boot-$n
         rm -rf "$res"
         mkdir -p "$res"
         rm -f "$dir/results-$n.img" "$dir/console-$n.log"
         truncate -s 512M "$dir/results-$n.img"
         vm_log "boot $n ($mode): qemu under TCG, time limit ${limit}s, console in $dir/console-$n.log"
+        # root.img: cache=unsafe, so the guest's flushes (nfsd's stable writes, dpkg's fsyncs) end in
+        # the host's page cache instead of waiting for this shared machine's disk: the throw-away
+        # image needs no durability, and the figures then tell what the guest does, not how busy
+        # the host's disk was (an upgrade's dpkg fsyncs stalled the probe's NFS writes 2.3-2.9 s).
         local start=$SECONDS rc=0
         qemu-system-x86_64 -accel tcg -m 2048 -smp 2 -nodefaults \
                 -display none -monitor none -serial "file:$dir/console-$n.log" -no-reboot \
                 -kernel "$dir/vmlinuz" -initrd "$dir/initrd.img" \
                 -append "root=/dev/vda rw console=ttyS0 panic=-1 loglevel=4 nfswg.vm=$mode nfswg.boot=$n" \
-                -drive "file=$dir/root.img,if=virtio,format=raw" \
+                -drive "file=$dir/root.img,if=virtio,format=raw,cache=unsafe" \
                 -drive "file=$dir/results-$n.img,if=virtio,format=raw" \
                 -nic none </dev/null >"$dir/qemu-$n.log" 2>&1 &
         VM_QEMU_PID=$!

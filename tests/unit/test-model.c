@@ -363,22 +363,21 @@ static void test_peer_lifecycle_keys(void **state) {
                  "[Peer] b: 10.8.0.2/32 overlaps 10.8.0.2/32 of peer a");
 
         const char *base = "[Bridge]\nAddress=10.8.0.1/24\n[Peer]\nName=a\nPublicKey=" KEY_A "\nAddress=10.8.0.2/32\n";
-        static const struct {
-                const char *line, *needle;
-        } bad[] = {
-                { "Disabled=maybe\n", "t.conf:7: Disabled= must be a boolean (yes/no), not 'maybe'." },
-                { "Expires=2026-12-31\n", "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ" },
-                { "Expires=2026-12-31 23:59:59\n", "t.conf:7: Expires=" },
-                { "Expires=2026-12-31T23:59:59+01:00\n", "t.conf:7: Expires=" },
-                { "Expires=2026-02-30T00:00:00Z\n", "t.conf:7: Expires= must be a UTC time" },
-                { "Expires=2026-12-31T24:00:00Z\n", "t.conf:7: Expires=" },
-                { "Expires=tomorrow\n", "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-12-31T23:59:59Z), not 'tomorrow'." },
-        };
-        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-                char t[512];
-                snprintf(t, sizeof t, "%s%s", base, bad[i].line);
-                load_bad(t, bad[i].needle);
-        }
+        char t[512];
+#define BAD_PEER(line, needle)                                   \
+        do {                                                     \
+                snprintf(t, sizeof t, "%s%s", base, line);       \
+                load_bad(t, needle);                             \
+        } while (0)
+        BAD_PEER("Disabled=maybe\n", "t.conf:7: Disabled= must be a boolean (yes/no), not 'maybe'.");
+        BAD_PEER("Expires=2026-12-31\n", "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ");
+        BAD_PEER("Expires=2026-12-31 23:59:59\n", "t.conf:7: Expires=");
+        BAD_PEER("Expires=2026-12-31T23:59:59+01:00\n", "t.conf:7: Expires=");
+        BAD_PEER("Expires=2026-02-30T00:00:00Z\n", "t.conf:7: Expires= must be a UTC time");
+        BAD_PEER("Expires=2026-12-31T24:00:00Z\n", "t.conf:7: Expires=");
+        BAD_PEER("Expires=tomorrow\n",
+                 "t.conf:7: Expires= must be a UTC time as YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-12-31T23:59:59Z), not 'tomorrow'.");
+#undef BAD_PEER
 }
 
 static void test_export_rejections(void **state) {

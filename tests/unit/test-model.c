@@ -438,6 +438,19 @@ static void test_host_checks(void **state) {
         assert_true(log_captured("site-b.conf:8: [Forward] To=@nowhere names no bridge"));
         host_free(h);
 
+        /* CloseNFSOn= naming another bridge's tunnel would shut that bridge's peers out. */
+        snprintf(p, sizeof p, "%s/etc/nfswg/site-b.conf", dir);
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/broken.conf", dir);
+        assert_int_equal(unlink(p), 0);
+        PUT("vps.conf", "[Bridge]\nAddress=10.9.5.1/24\nListenPort=51830\nCloseNFSOn=eth0 nfswg-roam\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_true(log_captured("vps.conf:4: CloseNFSOn= names nfswg-roam, the tunnel of bridge roam"));
+        host_free(h);
+        snprintf(p, sizeof p, "%s/etc/nfswg/vps.conf", dir);
+        assert_int_equal(unlink(p), 0);
+
         /* An empty host is fine. */
         snprintf(p, sizeof p, "rm -rf '%s'/etc", dir);
         assert_int_equal(system(p), 0);

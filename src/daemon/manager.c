@@ -8,6 +8,7 @@
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
 #include "daemon/reload-plan.h"
+#include "emit/emit.h"
 #include "shared/key-file.h"
 #include "daemon/rtnl.h"
 #include "daemon/system-files.h"
@@ -189,6 +190,14 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
                 if (r < 0)
                         return log_error_errno(r, "Cannot remove %s: %m", path);
                 changed = changed || r > 0;
+                /* Nor the nfs-utils environment file that came with it: this bridge pins no port
+                 * for nfs-utils' daemons any more. */
+                _cleanup_free_ char *env = nfs_utils_env_path(m->name), *env_path = NULL;
+                if (!env || asprintf(&env_path, "%s%s", m->root, env) < 0)
+                        return log_oom();
+                r = unlink_if_exists(env_path);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot remove %s: %m", env_path);
                 if (!changed)
                         return 0;
         }

@@ -33,6 +33,7 @@
 #include "daemon/peer-watch.h"
 #include "daemon/reload-plan.h"
 #include "daemon/system-files.h"
+#include "daemon/manager-internal.h"
 #include "shared/fileio.h"
 
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -1140,8 +1141,36 @@ static void test_system_files_nfs_utils_env(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* A reload that removes the bridge's last [Export] takes away the exports fragment and the
+ * nfs-utils environment file with it (the bridge pins nothing for nfs-utils any more). */
+static void test_exports_gone_take_env_file(void **state) {
+        char root[] = "/tmp/nfswg-test-noexport-XXXXXX", path[256];
+        assert_non_null(mkdtemp(root));
+        Manager m = { .name = "t", .root = root };
+        RenderList none = {};
+
+        snprintf(path, sizeof path, "%s/run/nfswg/t/nfs-utils.env", root);
+        assert_int_equal(mkdir_parents(path, 0755), 0);
+        assert_int_equal(write_file_atomic(path, "NFSWG_MOUNTD_ARGS=\"--port 20048\"\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        char frag[256];
+        snprintf(frag, sizeof frag, "%s/etc/exports.d/nfswg-t.exports", root);
+        assert_int_equal(mkdir_parents(frag, 0755), 0);
+        assert_int_equal(write_file_atomic(frag, "/srv/nfswg 10.8.0.2(rw)\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+
+        setenv("NFSWG_EXPORTFS", "/bin/true", 1);
+        assert_int_equal(manager_apply_exports(&m, &none, false), 0);
+        unsetenv("NFSWG_EXPORTFS");
+        assert_int_not_equal(access(frag, F_OK), 0);
+        assert_int_not_equal(access(path, F_OK), 0);
+
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_exports_gone_take_env_file),
                 cmocka_unit_test(test_event_peer_up),
                 cmocka_unit_test(test_event_stale_down_roamed),
                 cmocka_unit_test(test_event_lifecycle_texts),

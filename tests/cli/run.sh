@@ -439,6 +439,11 @@ if [ -x "$BUILD/src/daemon/nfswgd" ]; then
         "$BUILD/src/daemon/nfswgd" --root "$RD" $'b\033[2J' >"$T/out" 2>"$T/err" && fail "nfswgd took an invalid name"
         expect_err "'b\\\\x1b\[2J' is not a bridge name" "nfswgd"
         grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence"
+        checks=$((checks + 1))
+        NFSWG_POLL_SEC=$'5\033[2J' "$BUILD/src/daemon/nfswgd" --root "$RD" bridge >"$T/out" 2>"$T/err" &&
+                fail "nfswgd took an invalid NFSWG_POLL_SEC"
+        expect_err "NFSWG_POLL_SEC=5\\\\x1b\[2J is not a number of seconds" "nfswgd"
+        grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence from its environment"
 fi
 # the bridge's own public key is no peer's key
 refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge mirror --public-key "$server_pub"

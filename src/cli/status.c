@@ -131,6 +131,11 @@ static void json_peer(StrBuf *s, const StatusInput *in, const Peer *p, time_t no
         json_u64_or_null(s, wp, wp ? wp->rx_bytes : 0);
         json_key(s, &first, "tx_bytes");
         json_u64_or_null(s, wp, wp ? wp->tx_bytes : 0);
+        const StatusFilePeer *sp = status_file_peer(in->published, p->public_key);
+        json_key(s, &first, "rx_rate");
+        json_u64_or_null(s, sp, sp ? sp->rx_rate : 0);
+        json_key(s, &first, "tx_rate");
+        json_u64_or_null(s, sp, sp ? sp->tx_rate : 0);
         strbuf_append(s, "}");
 }
 
@@ -247,6 +252,12 @@ char *status_format_text(const StatusInput *v, size_t n, time_t now) {
                         format_bytes(wp->rx_bytes, rx, sizeof rx);
                         format_bytes(wp->tx_bytes, tx, sizeof tx);
                         strbuf_appendf(&s, "    transfer: %s received, %s sent\n", rx, tx);
+                        const StatusFilePeer *sp = status_file_peer(in->published, p->public_key);
+                        if (sp) {
+                                format_bytes(sp->rx_rate, rx, sizeof rx);
+                                format_bytes(sp->tx_rate, tx, sizeof tx);
+                                strbuf_appendf(&s, "    rate: %s/s received, %s/s sent\n", rx, tx);
+                        }
                 }
                 for (size_t j = 0; j < b->n_exports; j++) {
                         const Export *e = &b->exports[j];

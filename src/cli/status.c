@@ -197,6 +197,19 @@ static void json_bridge(StrBuf *s, const StatusInput *in, time_t now) {
         strbuf_append(s, "}");
 }
 
+char *status_format_peers_json(const StatusInput *v, time_t now) {
+        StrBuf s = {};
+        strbuf_append(&s, "{\"bridge\":");
+        json_string(&s, v->bridge->name);
+        strbuf_append(&s, ",\"peers\":[");
+        for (size_t i = 0; i < v->bridge->n_peers; i++) {
+                strbuf_append(&s, i ? "," : "");
+                json_peer(&s, v, &v->bridge->peers[i], now);
+        }
+        strbuf_append(&s, "]}\n");
+        return strbuf_finish(&s);
+}
+
 char *status_format_json(const StatusInput *v, size_t n, time_t now) {
         StrBuf s = {};
         strbuf_append(&s, "{\"bridges\":[");

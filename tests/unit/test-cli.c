@@ -515,6 +515,44 @@ static char *status_file_text(void) {
         return s;
 }
 
+static void test_peer_list_json(void **state) {
+        _cleanup_free_ char *conf = NULL, *published_text = status_file_text();
+        assert_true(asprintf(&conf,
+                             "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/all\nPeers=*\n"
+                             "[Peer]\nName=laptop\nPublicKey=%s\nAddress=10.8.0.2/32\n"
+                             "[Peer]\nName=phone\nPublicKey=%s\nAddress=10.8.0.3/32\n",
+                             KEY1, KEY2) > 0);
+        _cleanup_(bridge_freep) Bridge *b = load(conf);
+        StatusFile published = {};
+        assert_int_equal(status_file_parse(published_text, &published), 0);
+        time_t now = 1714564800;
+
+        /* Not root: the device as the daemon published it. */
+        StatusInput in = { .bridge = b, .device = published.device, .published = &published };
+        _cleanup_free_ char *json = status_format_peers_json(&in, now);
+        assert_non_null(json);
+        JVal *root = jparse_all(json);
+        static const char *const top_keys[] = { "bridge", "peers" };
+        const JVal *top = root;
+        assert_keys(top, top_keys, 2);
+        assert_jstr(jget(top, "bridge"), "t");
+        const JVal *jp = jget(top, "peers");
+        assert_int_equal(jp->n, 2);
+        assert_keys(jp->items[0], peer_keys, ELEMENTSOF(peer_keys));
+        assert_jstr(jget(jp->items[0], "name"), "laptop");
+        assert_jstr(jget(jp->items[0], "endpoint"), "[2001:db8::7]:40000");
+        assert_jnum(jget(jp->items[0], "handshake_age_seconds"), "42");
+        assert_jnum(jget(jp->items[0], "rx_bytes"), "1234567890123");
+        assert_jnum(jget(jp->items[0], "rx_rate"), "2048");
+        assert_jnum(jget(jp->items[0], "tx_rate"), "5");
+        assert_keys(jp->items[1], peer_keys, ELEMENTSOF(peer_keys));
+        assert_jstr(jget(jp->items[1], "name"), "phone");
+        assert_jnum(jget(jp->items[1], "rx_bytes"), NULL);
+        assert_jnum(jget(jp->items[1], "rx_rate"), NULL);
+        jfree(root);
+        status_file_done(&published);
+}
+
 static void test_status_file_parse(void **state) {
         StatusFile f = {};
         _cleanup_free_ char *text = status_file_text();
@@ -879,6 +917,7 @@ int main(void) {
                 cmocka_unit_test(test_dropin_round_trip),
                 cmocka_unit_test(test_status_json),
                 cmocka_unit_test(test_status_file_parse),
+                cmocka_unit_test(test_peer_list_json),
                 cmocka_unit_test(test_json_string_escaping),
                 cmocka_unit_test(test_formats),
                 cmocka_unit_test(test_qr_payload),

@@ -47,6 +47,10 @@ char *cli_root_path(const CliContext *ctx, const char *path);
  * -EINVAL otherwise. what is "bridge" or "peer". */
 int cli_check_name(const char *what, const char *name);
 
+/* ROOT/etc/nfswg/NAME.conf in *ret when it exists; else logged (a missing one with the 'nfswg
+ * init' command that creates it) and -errno. */
+int cli_bridge_config(const CliContext *ctx, const char *name, char **ret);
+
 /* Loads the host and finds bridge name in it. Errors of other bridges are logged by the model but
  * do not fail this call when NAME itself loaded; -ENOENT (logged) when NAME.conf does not exist. */
 int cli_load_bridge(const CliContext *ctx, const char *name, Host **ret_host, const Bridge **ret_bridge);

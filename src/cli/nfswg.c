@@ -5,6 +5,7 @@
 #include <stdarg.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "shared/escape.h"
 #include "shared/log.h"
 #include "shared/parse.h"
@@ -29,8 +30,9 @@ static void help(FILE *f) {
                 fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].description);
         fprintf(f,
                 "\n"
-                "  init NAME [--mode MODE] [--address ADDR/LEN] [--port PORT] [--endpoint HOST:PORT]\n"
-                "            [--export PATH] [--server-key KEY] [--allowed-ips NET] [--close-nfs-on IFACE]\n"
+                "  init NAME [--mode MODE] [--interface IFACE] [--address ADDR/LEN] [--port PORT]\n"
+                "            [--endpoint HOST:PORT] [--export PATH] [--forward NET|@BRIDGE]\n"
+                "            [--server-key KEY] [--allowed-ips NET] [--close-nfs-on IFACE]\n"
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
                 "  peer remove NAME PEER\n"
                 "  peer list NAME [--json]\n"
@@ -39,6 +41,8 @@ static void help(FILE *f) {
                 "  status [NAME] [--json]\n"
                 "  check NAME|FILE\n"
                 "  render NAME\n"
+                "\n"
+                "Each command explains its options with --help (nfswg peer add --help).\n"
                 "\n"
                 "Options:\n"
                 "  --root DIR  operate on the files under DIR instead of / (no running system is touched)\n"
@@ -91,6 +95,20 @@ int cli_check_name(const char *what, const char *name) {
         return 0;
 }
 
+int cli_bridge_config(const CliContext *ctx, const char *name, char **ret) {
+        _cleanup_free_ char *conf = NULL;
+        if (asprintf(&conf, "%s" CLI_CONFIG_DIR "/%s.conf", ctx->root, name) < 0)
+                return log_oom();
+        if (access(conf, F_OK) < 0) {
+                if (errno == ENOENT)
+                        return log_error_errno(ENOENT, "There is no bridge '%s' (no %s): 'nfswg%s%s init %s' creates it.",
+                                               name, conf, isempty(ctx->root) ? "" : " --root ", ctx->root, name);
+                return log_error_errno(errno, "%s: %m", conf);
+        }
+        *ret = TAKE_PTR(conf);
+        return 0;
+}
+
 int cli_load_bridge(const CliContext *ctx, const char *name, Host **ret_host, const Bridge **ret_bridge) {
         _cleanup_(host_freep) Host *h = NULL;
         int r;
@@ -99,14 +117,10 @@ int cli_load_bridge(const CliContext *ctx, const char *name, Host **ret_host, co
         if (r < 0)
                 return r;
 
-        _cleanup_free_ char *path = cli_root_path(ctx, CLI_CONFIG_DIR "/");
-        if (!path)
-                return log_oom();
         _cleanup_free_ char *conf = NULL;
-        if (asprintf(&conf, "%s%s.conf", path, name) < 0)
-                return log_oom();
-        if (access(conf, F_OK) < 0)
-                return log_error_errno(errno, "%s: %m", conf);
+        r = cli_bridge_config(ctx, name, &conf);
+        if (r < 0)
+                return r;
 
         r = host_load(ctx->root, &h);
         if (!h)
@@ -138,7 +152,7 @@ int verb_peer(int argc, char *argv[], const CliContext *ctx) {
         if (argc < 2)
                 return cli_usage_error("peer: missing subcommand (add, remove, list, config).");
         if (streq(argv[1], "--help") || streq(argv[1], "-h")) {
-                printf("Usage: nfswg peer SUBCOMMAND ...\n\n");
+                printf("Usage: nfswg peer SUBCOMMAND ...\n\nSubcommands (each explains its options with --help):\n");
                 for (size_t i = 0; i < ELEMENTSOF(peer_verbs); i++)
                         printf("  %-7s %s\n", peer_verbs[i].name, peer_verbs[i].description);
                 return 0;
@@ -189,6 +203,7 @@ static int run(int argc, char *argv[]) {
 int main(int argc, char *argv[]) {
         log_set_ident("nfswg");
         log_set_target(LOG_TARGET_STDERR);
+        log_set_stderr_prefix("nfswg: ");
         int r = run(argc, argv);
         if (fflush(stdout) != 0 && r == 0) {
                 log_error_errno(errno, "Failed to write output: %m");

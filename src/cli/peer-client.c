@@ -65,11 +65,13 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
                        const char *private_key_b64, char **ret) {
         char server_b64[WG_KEY_B64_LEN + 1], psk_b64[WG_KEY_B64_LEN + 1];
         const char *psk = NULL;
+        bool placeholder = !private_key_b64;
         WgKey key;
         int r;
 
         r = server_public_key_read(ctx, b->private_key_file, key);
         if (r < 0) {
+                placeholder = true;
                 log_warning("Warning: cannot read the bridge's key %s%s (%s); the config has a placeholder for its public key.",
                             ctx->root, b->private_key_file, read_file_strerror(r));
                 snprintf(server_b64, sizeof server_b64, "REPLACE-WITH-THE-PUBLIC-KEY-OF-%s", b->name);
@@ -84,8 +86,10 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
                         wg_key_to_base64(psk_b64, key);
                         wg_key_wipe(key);
                         psk = psk_b64;
-                } else
+                } else {
+                        placeholder = true;
                         log_warning("Warning: cannot read %s; the config has a placeholder for the preshared key.", path);
+                }
         }
 
         if (!b->endpoint.host)
@@ -98,10 +102,10 @@ int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, co
         if (!text)
                 return log_oom();
         *ret = text;
-        return 0;
+        return placeholder ? 1 : 0;
 }
 
-int peer_print_qr(const char *text, const char *png_path) {
+int peer_print_qr(const char *text, const char *png_path, const char *bridge, const char *peer) {
         _cleanup_(qr_bitmap_done) QrBitmap q = {};
         _cleanup_(secret_freep) char *payload = qr_config_payload(text);
         if (!payload)
@@ -115,6 +119,13 @@ int peer_print_qr(const char *text, const char *png_path) {
                         return log_error_errno(r, "Failed to write %s: %m", ESCAPE_PATH(png_path));
                 return 0;
         }
+        /* A code cut or wrapped by the terminal does not scan; a picture always does. */
+        unsigned columns = qr_terminal_columns(STDOUT_FILENO);
+        if (columns > 0 && qr_utf8_columns(&q) > columns)
+                return log_error_errno(EMSGSIZE,
+                                       "The QR code is %zu columns wide, this terminal %u: widen the terminal, or write "
+                                       "it as a picture with 'nfswg peer config %s %s --qr=png FILE'.",
+                                       qr_utf8_columns(&q), columns, bridge, peer);
         _cleanup_free_ char *s = qr_format_utf8(&q, isatty(STDOUT_FILENO));
         if (!s)
                 return log_oom();

@@ -30,9 +30,14 @@ int peer_stored_private_key(const CliContext *ctx, const char *bridge, const cha
 
 /* The client config of p (emit_client_config_with_psk()): the bridge's public key from its key
  * file, the preshared key read from PresharedKeyFile= when readable. Warns on stderr when the
- * bridge has no Endpoint= (the config then says so in a comment). */
+ * bridge has no Endpoint= (the config then says so in a comment). Returns 0, or 1 when the config
+ * holds a placeholder the user must fill in (no private_key_b64, an unreadable key file): such a
+ * config is fine as text but useless as a QR code. */
 int peer_client_config(const CliContext *ctx, const Host *h, const Bridge *b, const Peer *p,
                        const char *private_key_b64, char **ret);
 
-/* --qr: the config without comments (qr_config_payload()) to stdout as half blocks (ANSI colours when stdout is a terminal); with png_path a PNG. */
-int peer_print_qr(const char *text, const char *png_path);
+/* --qr: the config without comments (qr_config_payload()) to stdout as half blocks (ANSI colours
+ * when stdout is a terminal); with png_path a PNG. A code wider than the terminal is refused
+ * (-EMSGSIZE, logged with the --qr=png command for bridge and peer): cut or wrapped, it does not
+ * scan. */
+int peer_print_qr(const char *text, const char *png_path, const char *bridge, const char *peer);

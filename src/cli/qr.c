@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <png.h>
 #include <qrencode.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 
 #include "cli/qr.h"
 #include "shared/fileio.h"
@@ -55,9 +57,27 @@ static bool module_dark(const QrBitmap *q, long x, long y) {
         return q->dark[(size_t) y * q->width + (size_t) x];
 }
 
+unsigned qr_terminal_columns(int fd) {
+        struct winsize ws = {};
+        unsigned c;
+
+        if (!isatty(fd))
+                return 0;
+        if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+                return ws.ws_col;
+        const char *e = getenv("COLUMNS");
+        if (e && sscanf(e, "%u", &c) == 1)
+                return c;
+        return 0;
+}
+
+size_t qr_utf8_columns(const QrBitmap *q) {
+        return q->width + 2 * QR_QUIET_ZONE;
+}
+
 char *qr_format_utf8(const QrBitmap *q, bool ansi) {
         StrBuf s = {};
-        long side = (long) q->width + 2 * QR_QUIET_ZONE;
+        long side = (long) qr_utf8_columns(q);
 
         for (long y = 0; y < side; y += 2) {
                 if (ansi)

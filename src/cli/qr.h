@@ -26,6 +26,11 @@ int qr_encode(const char *text, QrBitmap *ret);
  * is dark-on-light on any terminal; without, it is right on the usual light-on-dark terminal. The
  * quiet zone is included. */
 char *qr_format_utf8(const QrBitmap *q, bool ansi);
+/* The terminal columns qr_format_utf8() takes: one per module, quiet zone included. */
+size_t qr_utf8_columns(const QrBitmap *q);
+/* How many columns a code printed to fd may take: the terminal's width (TIOCGWINSZ, else
+ * $COLUMNS); 0, no limit, when fd is not a terminal or its width is unknown. */
+unsigned qr_terminal_columns(int fd);
 
 /* A grayscale PNG, QR_PNG_SCALE pixels per module, with the quiet zone, written atomically with
  * mode 0600 (the code holds a private key). */

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "emit/render.h"
 #include "shared/log.h"
 
@@ -26,7 +27,7 @@ static int parse_one_arg(int argc, char *argv[], const char *prog, CliContext *c
                                 return EXIT_USAGE;
                         break;
                 case 'h':
-                        printf("Usage: %s NAME%s\n", prog, streq(prog, "nfswg check") ? "|FILE" : "");
+                        help_print(streq(prog, "nfswg check") ? help_check : help_render);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -51,10 +52,9 @@ static int load_host_strict(const CliContext *ctx, const char *name, Host **ret)
         if (r < 0)
                 return r;
         _cleanup_free_ char *conf = NULL;
-        if (asprintf(&conf, "%s" CLI_CONFIG_DIR "/%s.conf", ctx->root, name) < 0)
-                return log_oom();
-        if (access(conf, F_OK) < 0)
-                return log_error_errno(errno, "%s: %m", conf);
+        r = cli_bridge_config(ctx, name, &conf);
+        if (r < 0)
+                return r;
 
         r = host_load(ctx->root, &h);
         if (r < 0)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/state-files.h"
 #include "shared/escape.h"
 #include "shared/fileio.h"
@@ -15,6 +16,9 @@
 
 typedef struct InitArgs {
         const char *name;
+        const char *interface; /* --interface, or the derived name when nfswg-NAME is too long */
+        char interface_buf[IFNAMSIZ];
+        bool interface_derived;
         BridgeMode mode;
         char **addresses;
         uint16_t port;
@@ -45,7 +49,7 @@ static int parse_mode(const char *s, BridgeMode *ret) {
 
 static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
         enum { ARG_ROOT = 0x100, ARG_MODE, ARG_ADDRESS, ARG_PORT, ARG_ENDPOINT, ARG_EXPORT, ARG_FORWARD,
-               ARG_SERVER_KEY, ARG_ALLOWED_IPS, ARG_CLOSE_NFS_ON };
+               ARG_SERVER_KEY, ARG_ALLOWED_IPS, ARG_INTERFACE, ARG_CLOSE_NFS_ON };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "mode", required_argument, NULL, ARG_MODE },
@@ -56,6 +60,7 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                 { "forward", required_argument, NULL, ARG_FORWARD },
                 { "server-key", required_argument, NULL, ARG_SERVER_KEY },
                 { "allowed-ips", required_argument, NULL, ARG_ALLOWED_IPS },
+                { "interface", required_argument, NULL, ARG_INTERFACE },
                 { "close-nfs-on", required_argument, NULL, ARG_CLOSE_NFS_ON },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -100,15 +105,18 @@ static int parse_args(int argc, char *argv[], CliContext *ctx, InitArgs *a) {
                         if (strv_extend(&a->allowed_ips, optarg) < 0)
                                 return log_oom();
                         break;
+                case ARG_INTERFACE:
+                        if (!ifname_is_valid(optarg))
+                                return cli_usage_error("init: --interface must be 1 to 15 letters, digits, '_', '.' or '-', "
+                                                       "not '%s'.", EXCERPT(optarg));
+                        a->interface = optarg;
+                        break;
                 case ARG_CLOSE_NFS_ON:
                         if (strv_extend(&a->close_nfs_on, optarg) < 0)
                                 return log_oom();
                         break;
                 case 'h':
-                        printf("Usage: nfswg init NAME [--mode embedded|nas|relay|client] [--address ADDR/LEN]...\n"
-                               "                  [--port PORT] [--endpoint HOST:PORT] [--export PATH]...\n"
-                               "                  [--forward NET|@BRIDGE]... (nas, relay) [--close-nfs-on IFACE]...\n"
-                               "                  [--server-key KEY] [--allowed-ips NET]... (client)\n");
+                        help_print(help_init);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
@@ -174,6 +182,10 @@ static char *config_format(const InitArgs *a, const Host *h) {
                        "[Bridge]\n"
                        "Mode=%s\n",
                        a->name, CLI_CONFIG_DIR, a->name, bridge_mode_to_string(a->mode));
+        if (a->interface_derived)
+                strbuf_appendf(&s, "# nfswg-%s would be longer than the kernel's 15 characters:\n", a->name);
+        if (a->interface)
+                strbuf_appendf(&s, "Interface=%s\n", a->interface);
         if (a->addresses)
                 STRV_FOREACH(ad, a->addresses)
                         strbuf_appendf(&s, "Address=%s\n", *ad);
@@ -203,6 +215,10 @@ static char *config_format(const InitArgs *a, const Host *h) {
                                 IpPrefix p;
                                 if (ip_prefix_parse(*ad, false, &p) < 0)
                                         continue; /* the model reports it */
+                                /* A host route would reach only this host: the bridge is elsewhere.
+                                 * Without a wider Address= the model asks for AllowedIPs=. */
+                                if (p.prefixlen == ip_family_bits(p.family))
+                                        continue;
                                 p = ip_prefix_network(&p);
                                 strbuf_appendf(&s, "AllowedIPs=%s\n", ip_prefix_format(&p, addr));
                         }
@@ -281,6 +297,64 @@ static char *public_interfaces(void) {
 static void discard_log(int level, const char *message, void *userdata) {
 }
 
+static bool interface_taken(const Host *h, const char *ifname) {
+        for (size_t i = 0; h && i < h->n_bridges; i++)
+                if (h->bridges[i]->interface && streq(h->bridges[i]->interface, ifname))
+                        return true;
+        return false;
+}
+
+/* When nfswg-NAME (the model's default) exceeds the 15 characters of IFNAMSIZ: nfswg-, the first
+ * four characters of NAME, -, and four hex digits of a hash of NAME (FNV-1a, salted until the name
+ * is not another bridge's). The same NAME gets the same interface on every host. */
+static int derive_interface(const Host *h, const char *name, char ret[IFNAMSIZ]) {
+        for (uint32_t salt = 0; salt < 64; salt++) {
+                uint32_t hash = 2166136261u ^ salt;
+                for (const char *c = name; *c; c++)
+                        hash = (hash ^ (uint8_t) *c) * 16777619u;
+                int prefix = 4;
+                while (prefix > 1 && name[prefix - 1] == '-')
+                        prefix--;
+                snprintf(ret, IFNAMSIZ, "nfswg-%.*s-%04x", prefix, name, (unsigned) ((hash ^ (hash >> 16)) & 0xffff));
+                if (!interface_taken(h, ret))
+                        return 0;
+        }
+        return -EEXIST;
+}
+
+/* The model's messages about the config init is about to write name a FILE:LINE that does not
+ * exist yet: collected while it is checked, then logged as "init: message". Messages about other
+ * files stay as they are. */
+typedef struct InitMessages {
+        const char *label; /* the path the new config is checked under */
+        char **lines;
+        bool oom;
+} InitMessages;
+
+static void init_messages_collect(int level, const char *message, void *userdata) {
+        InitMessages *m = userdata;
+        const char *rest = startswith(message, m->label);
+        _cleanup_free_ char *line = NULL;
+
+        if (rest && rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9') {
+                rest += 1 + strspn(rest + 1, "0123456789");
+                if (rest[0] == ':' && rest[1] == ' ')
+                        message = rest + 2;
+        }
+        if (asprintf(&line, "%c%s", '0' + (level & 7), message) < 0 || strv_extend(&m->lines, line) < 0)
+                m->oom = true;
+}
+
+static void init_messages_flush(InitMessages *m) {
+        log_set_sink(NULL, NULL);
+        STRV_FOREACH(l, m->lines)
+                log_internal((*l)[0] - '0', 0, "init: %s", *l + 1);
+        m->lines = strv_free(m->lines);
+        if (m->oom)
+                log_oom();
+        m->oom = false;
+}
+
 int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         CliContext ctx = *ctx_in;
         _cleanup_(init_args_done) InitArgs a = {};
@@ -306,22 +380,41 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
         (void) host_load(ctx.root, &h);
         log_set_sink(NULL, NULL);
 
+        char default_ifname[64];
+        snprintf(default_ifname, sizeof default_ifname, "nfswg-%s", a.name);
+        if (!a.interface && !ifname_is_valid(default_ifname)) {
+                if (derive_interface(h, a.name, a.interface_buf) < 0)
+                        return log_error_errno(EEXIST, "The interface name %s would be longer than 15 characters and no "
+                                               "shorter one is free: choose one with --interface IFACE.",
+                                               default_ifname);
+                a.interface = a.interface_buf;
+                a.interface_derived = true;
+        }
+
         _cleanup_free_ char *text = config_format(&a, h);
         if (!text)
                 return log_oom();
 
         /* Validated exactly as the daemon will read it, before anything is written. */
         _cleanup_(bridge_freep) Bridge *owned = NULL;
+        InitMessages msgs = { .label = path };
+        log_set_sink(init_messages_collect, &msgs);
         r = bridge_load_string(path, a.name, text, &owned);
+        init_messages_flush(&msgs);
         if (r < 0)
-                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.", a.name);
+                return log_error_errno(r, "The new config for '%s' is not valid; nothing was written.%s", a.name,
+                                       a.mode == BRIDGE_MODE_CLIENT && !a.allowed_ips
+                                               ? " (--allowed-ips NET sets AllowedIPs= in [Server].)"
+                                               : "");
         const Bridge *b = owned;
         if (h) {
                 Bridge **slot = ARRAY_PUSH(h->bridges, h->n_bridges);
                 if (!slot)
                         return log_oom();
                 *slot = TAKE_PTR(owned); /* the host owns it now */
+                log_set_sink(init_messages_collect, &msgs);
                 r = host_check(h);
+                init_messages_flush(&msgs);
                 if (r < 0)
                         return log_error_errno(r, "The new bridge '%s' clashes with this host's other bridges; nothing was written.",
                                                a.name);
@@ -348,7 +441,11 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
 
         char pub_b64[WG_KEY_B64_LEN + 1];
         wg_key_to_base64(pub_b64, pub);
-        printf("Created %s/%s.conf (%s mode).\n", CLI_CONFIG_DIR, a.name, bridge_mode_to_string(a.mode));
+        /* Every path as written, below --root when it is given. */
+        printf("Created %s (%s mode, interface %s).\n", path, bridge_mode_to_string(a.mode), b->interface);
+        if (a.interface_derived)
+                printf("%s would be longer than 15 characters: the interface is %s (--interface chooses another).\n",
+                       default_ifname, b->interface);
         printf("%s key %s%s, public key %s\n", created ? "Created" : "Kept the existing", ctx.root,
                b->private_key_file, pub_b64);
         printf("\nNext:\n");
@@ -357,24 +454,22 @@ int verb_init(int argc, char *argv[], const CliContext *ctx_in) {
                 if (b->n_addresses > 0)
                         ip_address_format(b->addresses[0].family, &b->addresses[0].addr, addr);
                 printf("  on the server: nfswg peer add BRIDGE %s --public-key %s --address %s\n", a.name, pub_b64, addr);
-                printf("  add a [Mount] section (What=SERVER:/path, Where=/mnt/...) to %s/%s.conf\n", CLI_CONFIG_DIR,
-                       a.name);
+                printf("  add a [Mount] section (What=SERVER:/path, Where=/mnt/...) to %s\n", path);
                 printf("  systemctl enable --now nfswg@%s   (the tunnel; each share then mounts on first access)\n",
                        a.name);
                 return 0;
         }
         if (!b->endpoint.host)
-                printf("  set Endpoint= in [Bridge] of %s/%s.conf to what clients dial (HOST:PORT)\n", CLI_CONFIG_DIR,
-                       a.name);
+                printf("  set Endpoint= in [Bridge] of %s to what clients dial (HOST:PORT)\n", path);
         for (size_t i = 0; i < b->n_exports; i++)
-                printf("  mkdir -p %s   # the exported directory must exist\n", b->exports[i].path);
+                printf("  mkdir -p %s%s   # the exported directory must exist\n", ctx.root, b->exports[i].path);
         if (!a.close_nfs_on) {
                 /* A suggestion only: the host's firewall may shut NFS there already. */
                 _cleanup_free_ char *pub_ifaces = public_interfaces();
                 if (pub_ifaces && *pub_ifaces)
                         printf("  a public address is on %s: NFS there is the host firewall's business; to close it, "
-                               "add CloseNFSOn=%s to [Bridge] of %s/%s.conf\n",
-                               pub_ifaces, pub_ifaces, CLI_CONFIG_DIR, a.name);
+                               "add CloseNFSOn=%s to [Bridge] of %s\n",
+                               pub_ifaces, pub_ifaces, path);
         }
         printf("  systemctl enable --now nfswg@%s\n", a.name);
         printf("  nfswg peer add %s laptop --qr\n", a.name);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/peer-client.h"
 #include "cli/status.h"
 #include "emit/emit.h"
@@ -23,8 +24,8 @@ typedef struct ShowArgs {
         bool json;          /* peer list --json */
 } ShowArgs;
 
-static int parse_show_args(int argc, char *argv[], const char *prog, const char *usage, CliContext *ctx,
-                           ShowArgs *a) {
+static int parse_show_args(int argc, char *argv[], const char *prog, const char *usage, const char *help,
+                           CliContext *ctx, ShowArgs *a) {
         enum { ARG_ROOT = 0x100, ARG_QR, ARG_OS, ARG_JSON };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
@@ -63,14 +64,14 @@ static int parse_show_args(int argc, char *argv[], const char *prog, const char 
                         a->json = true;
                         break;
                 case 'h':
-                        printf("Usage: %s %s\n", prog, usage);
+                        help_print(help);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
                 }
         a->n_pos = (size_t) (argc - optind);
         if (a->n_pos > ELEMENTSOF(a->pos))
-                return cli_usage_error("%s: too many arguments. Usage: %s %s", prog, prog, usage);
+                return cli_usage_error("%s: too many arguments. Usage: %s %s", prog + strlen("nfswg "), prog, usage);
         for (size_t i = 0; i < a->n_pos; i++)
                 a->pos[i] = argv[optind + (int) i];
         return 0;
@@ -98,7 +99,7 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
         ShowArgs a = {};
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg peer list", "NAME [--json]", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg peer list", "NAME [--json]", help_peer_list, &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         if (a.n_pos != 1)
@@ -168,7 +169,8 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
         ShowArgs a = {};
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg peer config", "NAME PEER [--qr | --qr=png FILE]", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg peer config", "NAME PEER [--qr | --qr=png FILE]", help_peer_config,
+                            &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         bool png = a.qr && streq(a.qr, "png");
@@ -209,7 +211,19 @@ int verb_peer_config(int argc, char *argv[], const CliContext *ctx_in) {
                 fputs(text, stdout);
                 return 0;
         }
-        r = peer_print_qr(text, png ? a.pos[2] : NULL);
+        /* A QR code is imported as it is: one with a placeholder makes a tunnel that cannot work. */
+        if (!priv_arg)
+                return log_error_errno(ENOKEY,
+                                       "Peer '%s' has no private key on this host (it was added with --public-key, or its "
+                                       "stored config does not match), so there is no QR code to show: print the config "
+                                       "as text ('nfswg peer config %s %s') and fill in the key where it says REPLACE.",
+                                       p->name, b->name, p->name);
+        if (r > 0)
+                return log_error_errno(ENOKEY,
+                                       "The config of peer '%s' has a placeholder (see above), so there is no QR code to "
+                                       "show: print it as text and fill it in.",
+                                       p->name);
+        r = peer_print_qr(text, png ? a.pos[2] : NULL, b->name, p->name);
         if (r >= 0 && png)
                 fprintf(stderr, "Wrote %s (mode 0600: it holds the peer's private key).\n", ESCAPE_PATH(a.pos[2]));
         return r;
@@ -221,7 +235,8 @@ int verb_mount_hint(int argc, char *argv[], const CliContext *ctx_in) {
         MountHintOs os = MOUNT_HINT_LINUX;
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg mount-hint", "NAME PEER [--os linux|macos|windows]", &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg mount-hint", "NAME PEER [--os linux|macos|windows]", help_mount_hint,
+                            &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         if (a.n_pos != 2)
@@ -235,6 +250,11 @@ int verb_mount_hint(int argc, char *argv[], const CliContext *ctx_in) {
         r = load_peer(&ctx, a.pos[0], a.pos[1], &h, &b, &p);
         if (r < 0)
                 return r;
+        if (!mount_hint_os_supported(b, os))
+                return log_error_errno(EPROTONOSUPPORT,
+                                       "Bridge '%s' offers no NFSv3, the only version Windows' Client for NFS speaks: "
+                                       "add 3 to NFSVersions= in [Bridge] of %s%s first.",
+                                       b->name, ctx.root, b->config_id);
         _cleanup_free_ char *text = emit_mount_hint(b, p, os);
         if (!text)
                 return log_oom();

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/config-edit.h"
+#include "cli/help.h"
 #include "cli/peer-address.h"
 #include "cli/peer-client.h"
 #include "cli/peer-dropin.h"
@@ -108,14 +109,17 @@ static int parse_add_args(int argc, char *argv[], CliContext *ctx, AddArgs *a) {
                         a->qr = true;
                         break;
                 case 'h':
-                        printf("Usage: nfswg peer add NAME PEER [--address ADDR]... [--public-key KEY] [--keepalive SEC]\n"
-                               "                          [--psk] [--qr]\n");
+                        help_print(help_peer_add);
                         return CLI_PARSE_DONE;
                 default:
                         return EXIT_USAGE;
                 }
         if (argc - optind != 2)
                 return cli_usage_error("peer add: expected NAME and PEER.");
+        /* The QR code would carry a placeholder instead of the key its owner keeps. */
+        if (a->qr && a->public_key)
+                return cli_usage_error("peer add: --qr needs the peer's private key, which stays with the owner of "
+                                       "--public-key; leave out --qr and fill the key into the printed config.");
         a->bridge = argv[optind];
         a->peer = argv[optind + 1];
         return 0;
@@ -343,9 +347,12 @@ int verb_peer_add(int argc, char *argv[], const CliContext *ctx_in) {
         fputs(client, stdout);
         if (a.qr) {
                 fputc('\n', stdout);
-                r = peer_print_qr(client, NULL);
+                fflush(stdout);
+                /* The peer is added either way; a code that does not fit is only not shown. */
+                if (peer_print_qr(client, NULL, a.bridge, a.peer) < 0)
+                        fprintf(stderr, "Peer '%s' was added; only its QR code was not shown.\n", a.peer);
         }
-        return r;
+        return 0;
 }
 
 int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
@@ -366,8 +373,7 @@ int verb_peer_remove(int argc, char *argv[], const CliContext *ctx_in) {
                                 return EXIT_USAGE;
                         break;
                 case 'h':
-                        printf("Usage: nfswg peer remove NAME PEER\n");
-                        return 0;
+                        return help_print(help_peer_remove);
                 default:
                         return EXIT_USAGE;
                 }

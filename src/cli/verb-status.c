@@ -5,6 +5,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
+#include "cli/help.h"
 #include "cli/state-files.h"
 #include "cli/status.h"
 #include "cli/unit-bus.h"
@@ -145,8 +146,7 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
                         json = true;
                         break;
                 case 'h':
-                        printf("Usage: nfswg status [NAME] [--json]\n");
-                        return 0;
+                        return help_print(help_status);
                 default:
                         return EXIT_USAGE;
                 }

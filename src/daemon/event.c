@@ -32,6 +32,7 @@ static const EventType event_types[_EVENT_MAX] = {
         [EVENT_STOPPED] = { "stopped", NFSWG_MESSAGE_STOPPED, LOG_INFO },
         [EVENT_ENDPOINT_FAILOVER] = { "endpoint-failover", NFSWG_MESSAGE_ENDPOINT_FAILOVER, LOG_NOTICE },
         [EVENT_NAS_PORTS] = { "nas-ports", NFSWG_MESSAGE_NAS_PORTS, LOG_INFO },
+        [EVENT_BACKEND] = { "backend", NFSWG_MESSAGE_BACKEND, LOG_INFO },
         [EVENT_CONFIG_REFUSED] = { "config-refused", NFSWG_MESSAGE_CONFIG_REFUSED, LOG_ERR },
         [EVENT_START_REFUSED] = { "start-refused", NFSWG_MESSAGE_START_REFUSED, LOG_ERR },
         [EVENT_LEFT_UP] = { "left-up", NFSWG_MESSAGE_LEFT_UP, LOG_NOTICE },
@@ -125,6 +126,11 @@ static void event_format_message(StrBuf *sb, EventKind kind, const EventInfo *i)
                         strbuf_appendf(sb, "rpcbind of NAS %s lists no NFSv3 side ports; peers reach 2049 and 111 "
                                        "only (NFSv4).", or_unknown(i->nas));
                 break;
+        case EVENT_BACKEND:
+                strbuf_appendf(sb, "Backend=auto: %s WireGuard%s%s.",
+                               streq_ptr(i->backend, "kernel") ? "kernel" : "userspace (wireguard-go)",
+                               i->detail ? ": " : "", strempty(i->detail));
+                break;
         case EVENT_CONFIG_REFUSED:
                 strbuf_appendf(sb, "newer configuration refused, serving the last good one: %s", or_unknown(i->detail));
                 break;
@@ -181,7 +187,8 @@ int event_build(EventKind kind, const EventInfo *info, Event *ret) {
             fields_add(&fields, "NFSWG_OLD_ENDPOINT", info->old_endpoint) < 0 ||
             fields_add(&fields, "NFSWG_HANDSHAKE_AGE", has_age ? age : NULL) < 0 ||
             fields_add(&fields, "NFSWG_NAS", info->nas) < 0 ||
-            fields_add(&fields, "NFSWG_NAS_PORTS", info->nas_ports) < 0)
+            fields_add(&fields, "NFSWG_NAS_PORTS", info->nas_ports) < 0 ||
+            fields_add(&fields, "NFSWG_BACKEND", info->backend) < 0)
                 return -ENOMEM;
 
         *ret = (Event) {

@@ -25,6 +25,7 @@ typedef enum EventKind {
         EVENT_STOPPED,
         EVENT_ENDPOINT_FAILOVER,
         EVENT_NAS_PORTS,
+        EVENT_BACKEND,
         EVENT_CONFIG_REFUSED, /* start: invalid configuration, the adopted bridge serves the last good one */
         EVENT_START_REFUSED,  /* start: invalid configuration and nothing to adopt: exit 6 */
         EVENT_LEFT_UP,        /* SIGTERM for a restart: everything stays for the next daemon */
@@ -43,6 +44,7 @@ typedef struct EventInfo {
         const char *detail;       /* status text, reasons, summary: part of MESSAGE= */
         const char *nas;          /* NFSWG_NAS= (nas-ports) */
         const char *nas_ports;    /* NFSWG_NAS_PORTS= (nas-ports): "20048 32765", "" for none */
+        const char *backend;      /* NFSWG_BACKEND= (backend): "kernel" or "userspace" */
         int64_t handshake_age;    /* seconds; NFSWG_HANDSHAKE_AGE= when >= 0 and the kind uses it */
 } EventInfo;
 

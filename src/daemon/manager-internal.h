@@ -12,6 +12,8 @@
 
 /* The bridge and interface of every event of this daemon; no handshake age. */
 EventInfo manager_event_info(const Manager *m);
+/* Sets m->backend: the bridge's Backend=, or for auto what this kernel can do (event "backend"). */
+void manager_choose_backend(Manager *m, const Bridge *b);
 
 /* Reads or creates b's private key (KEY_CREATED when new). */
 int manager_load_key(Manager *m, const Bridge *b, WgKey ret_key, char ret_public[WG_KEY_B64_LEN + 1]);

@@ -199,6 +199,53 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
 
 /* ---- Start ---------------------------------------------------------------------------------- */
 
+/* Backend=auto, as wg-quick(8) does it: kernel WireGuard when the kernel can make a wireguard
+ * link, wireguard-go otherwise; said once, with MESSAGE_ID, at start. The choice holds until the
+ * daemon stops (a reload keeps it, and so does a restart: a link that a daemon exiting for a
+ * restart left up says which backend it is, and the next daemon adopts it as it is). With
+ * --no-networkd the device is someone else's, made before we start: nothing to choose. */
+void manager_choose_backend(Manager *m, const Bridge *b) {
+        int r;
+
+        m->backend = b->backend;
+        if (m->backend != BACKEND_AUTO)
+                return;
+        if (m->no_networkd) {
+                m->backend = BACKEND_KERNEL;
+                return;
+        }
+        bool adopted = false;
+        if (if_nametoindex(b->interface) > 0) {
+                /* Left up by a restart: wireguard-go when it left its PID file (wireguard_go_adopt()
+                 * checks that it is still that process), else the kernel link networkd made. */
+                _cleanup_free_ char *pid_file = bridge_runtime_path(m->root, m->name, "wireguard-go");
+                if (!pid_file) {
+                        (void) log_oom();
+                        r = -ENOMEM;
+                } else {
+                        r = access(pid_file, F_OK) == 0 ? 0 : 1;
+                        adopted = true;
+                }
+        } else
+                r = rtnl_wireguard_supported();
+        m->backend = r == 0 ? BACKEND_USERSPACE : BACKEND_KERNEL;
+
+        EventInfo info = manager_event_info(m);
+        info.backend = m->backend == BACKEND_KERNEL ? "kernel" : "userspace";
+        if (adopted)
+                info.detail = r == 0 ? "the wireguard-go a restart left running" : "the kernel link a restart left up";
+        else if (r == 0)
+                info.detail = "this kernel cannot make a wireguard link";
+        else if (r > 0)
+                info.detail = "this kernel makes wireguard links";
+        else {
+                errno = -r;
+                log_warning_errno(r, "Cannot test whether this kernel makes wireguard links (%m); trying kernel WireGuard.");
+                info.detail = "the test for it failed";
+        }
+        event_emit(EVENT_BACKEND, &info);
+}
+
 int manager_start(Manager *m) {
         const Bridge *b = m->bridge;
         EventInfo info = manager_event_info(m);
@@ -215,12 +262,14 @@ int manager_start(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot render the files of bridge %s: %m", m->name);
 
+        manager_choose_backend(m, b);
+
         /* Which forwards ask the NAS for their ports; the queries start with the loop, after READY=1. */
         r = nas_discovery_prepare(&m->nas, NULL, m->host, b);
         if (r < 0)
                 return log_oom();
 
-        if (b->backend == BACKEND_USERSPACE) {
+        if (m->backend == BACKEND_USERSPACE) {
                 /* wireguard-go makes a TUN device networkd cannot create; we configure it ourselves.
                  * One left running by a daemon that exited for a restart is taken over as it is. */
                 _cleanup_free_ char *pid_file = bridge_runtime_path(m->root, m->name, "wireguard-go");
@@ -324,7 +373,7 @@ void manager_stop(Manager *m, bool started) {
                         log_error_errno(r, "Cannot remove the nftables table inet " NFT_TABLE_PREFIX "%s: %m", m->name);
         }
 
-        if (!m->no_networkd && b->backend == BACKEND_KERNEL)
+        if (!m->no_networkd && m->backend == BACKEND_KERNEL)
                 (void) system_files_remove(&m->files, SYSTEM_FILE_NETWORKD, m->root);
 
         if (m->wireguard_go.pid > 0) {

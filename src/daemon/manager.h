@@ -42,6 +42,7 @@ typedef struct Manager {
         char **refused;     /* FILE:LINE reasons of the newer configuration refused, NULL when none */
 
         /* The system */
+        Backend backend; /* the bridge's Backend=, auto resolved at start (manager_choose_backend()) */
         int ifindex;
         bool link_ours; /* created for us (networkd or wireguard-go): delete it on stop */
         WireguardGo wireguard_go; /* Backend=userspace */

@@ -128,7 +128,7 @@ int manager_reload(Manager *m) {
         /* From here on the system changes. A step that fails is reported, the later ones still run,
          * and the new configuration becomes the running one: the next reload or restart converges. */
         bool failed = false;
-        if (b->backend == BACKEND_KERNEL && !m->no_networkd) {
+        if (m->backend == BACKEND_KERNEL && !m->no_networkd) {
                 r = system_files_write(&files, SYSTEM_FILE_NETWORKD, m->root);
                 /* networkd re-applies a changed .network (addresses, MTU) to the existing link. */
                 if (r > 0)

@@ -87,6 +87,36 @@ static int link_talk(uint16_t type, int ifindex, const LinkChange *c) {
         return rtnl_talk(nl, nlh, NULL, NULL);
 }
 
+int rtnl_wireguard_supported(void) {
+        _cleanup_(mnl_socket_closep) struct mnl_socket *nl = NULL;
+        char buf[MNL_SOCKET_BUFFER_SIZE], name[IFNAMSIZ];
+        int r = rtnl_open(&nl);
+        if (r < 0)
+                return r;
+
+        snprintf(name, sizeof name, "nfswgt%u", (unsigned) getpid() % 1000000000u);
+        struct nlmsghdr *nlh = rtnl_request(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+        mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "wireguard");
+        mnl_attr_nest_end(nlh, info);
+        r = rtnl_talk(nl, nlh, NULL, NULL);
+        /* rtnetlink: an unknown kind, also after the module request failed, is EOPNOTSUPP. */
+        if (r == -EOPNOTSUPP)
+                return 0;
+        if (r < 0 && r != -EEXIST)
+                return r;
+
+        nlh = rtnl_request(buf, RTM_DELLINK, NLM_F_ACK);
+        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        (void) rtnl_talk(nl, nlh, NULL, NULL);
+        return 1;
+}
+
 int rtnl_link_set(int ifindex, unsigned mtu, uint32_t group, bool up) {
         return link_talk(RTM_NEWLINK, ifindex,
                          &(LinkChange) { .mtu = mtu, .set_group = group > 0, .group = group, .set_up = true, .up = up });

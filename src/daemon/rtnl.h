@@ -25,6 +25,11 @@ int rtnl_address_sync(int ifindex, const IpPrefix *addrs, size_t n);
 int rtnl_address_remove(int ifindex, const IpPrefix *addrs, size_t n);
 /* RTM_DELLINK; a link that is gone already is success. */
 int rtnl_link_delete(int ifindex);
+/* Whether this kernel can make a link of kind wireguard: creates one under a name of its own and
+ * deletes it again, as the kernel loads the module on demand (a sandbox that hides
+ * /lib/modules does not stop that). 1 yes, 0 when the kernel does not know the kind (EOPNOTSUPP),
+ * -errno when the test itself failed. */
+int rtnl_wireguard_supported(void);
 /* The interface the kernel would send a packet to dst's network address out of (RTM_GETROUTE,
  * as `ip route get`). -ENETUNREACH without a route. */
 int rtnl_route_oif(const IpPrefix *dst, int *ret_ifindex);

@@ -49,6 +49,10 @@ typedef enum MountHintOs {
         MOUNT_HINT_WINDOWS,
 } MountHintOs;
 int mount_hint_os_from_string(const char *s, MountHintOs *ret);
+/* Whether the OS's NFS client can mount what the bridge offers: Windows' speaks NFSv3 only. */
+bool mount_hint_os_supported(const Bridge *b, MountHintOs os);
 /* The mount command, an fstab line and a systemd mount unit for peer p (Linux), the macOS
- * command with resvport (or the note that the export needs Insecure=yes), the Windows command. */
+ * command with resvport (or the note that the export needs Insecure=yes), the Windows command.
+ * Every word that bash would change (a unit name's \x2d, an IPv6 server's brackets) is in single
+ * quotes. For an OS that is not mount_hint_os_supported(), only the explanation, no command. */
 char *emit_mount_hint(const Bridge *b, const Peer *p, MountHintOs os);

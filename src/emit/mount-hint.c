@@ -28,6 +28,7 @@ typedef struct Share {
         char server[IP_PREFIX_STRLEN + 16];
         const char *path;
         const Export *export; /* NULL for a share on a NAS behind the bridge */
+        const IpPrefix *nas_network; /* a NAS share whose address the user fills in: the To= network */
 } Share;
 
 /* The bridge's tunnel address the peer reaches: the first of the peer's own address family. */
@@ -71,8 +72,10 @@ static size_t collect_shares(const Bridge *b, const Peer *p, Share **ret) {
                         if (f->to.prefixlen == ip_family_bits(f->to.family)) {
                                 const char *a = format_prefix_address(&f->to, addr);
                                 snprintf(s->server, sizeof s->server, strchr(a, ':') ? "[%s]" : "%s", a);
-                        } else
+                        } else {
                                 snprintf(s->server, sizeof s->server, "NAS-ADDRESS");
+                                s->nas_network = &f->to;
+                        }
                         s->path = "/PATH-EXPORTED-BY-THE-NAS";
                 }
         *ret = v;
@@ -83,15 +86,31 @@ oom:
         return SIZE_MAX;
 }
 
-static void append_nas_note(StrBuf *s, const Bridge *b) {
+/* What the user fills in before running a NAS share's commands: the path the NAS exports, and its
+ * address when the To= network does not name it. Nothing for an export of the bridge itself. */
+static void append_nas_note(StrBuf *s, const Share *sh) {
         char buf[IP_PREFIX_STRLEN];
-        for (size_t i = 0; i < b->n_forwards; i++) {
-                const Forward *f = &b->forwards[i];
-                if (f->to_bridge || f->to.prefixlen == ip_family_bits(f->to.family))
-                        continue;
-                strbuf_appendf(s, "# Replace NAS-ADDRESS with the NAS's address in %s and the path with what it exports.\n",
-                               ip_prefix_format(&f->to, buf));
-        }
+        if (sh->export)
+                return;
+        if (sh->nas_network)
+                strbuf_appendf(s, "# Replace NAS-ADDRESS with the NAS's address in %s and %s with the path it exports.\n",
+                               ip_prefix_format(sh->nas_network, buf), sh->path);
+        else
+                strbuf_appendf(s, "# Replace %s with the path the NAS at %s exports.\n", sh->path, sh->server);
+}
+
+/* A word as bash(1) reads it back unchanged: as is when it holds only characters without meaning
+ * to the shell, else in single quotes (a quote inside becomes '\''). systemd-escape(1) output
+ * such as mnt-nfswg\x2dphotos.mount needs them: unquoted, bash drops the backslash. */
+static char *shell_word(const char *w) {
+        StrBuf s = {};
+        if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_.,+@:%=-") == strlen(w))
+                return strdup(w);
+        strbuf_append(&s, "'");
+        for (const char *c = w; *c; c++)
+                strbuf_append(&s, *c == '\'' ? "'\\''" : (char[]) { *c, '\0' });
+        strbuf_append(&s, "'");
+        return strbuf_finish(&s);
 }
 
 /* The mount point on the peer: /mnt/nfswg for a single share, /mnt/nfswg-LAST-COMPONENT otherwise. */
@@ -120,6 +139,29 @@ static const char *share_access(const Share *sh) {
         return sh->export->read_only ? "read-only" : "read-write";
 }
 
+/* A share's words for a shell command line: SERVER:PATH and the mount point, quoted as needed. */
+typedef struct ShareWords {
+        char *what;
+        char *where;
+} ShareWords;
+
+static void share_words_done(ShareWords *w) {
+        free(w->what);
+        free(w->where);
+}
+
+static int share_words(const Share *sh, const char *where, ShareWords *ret) {
+        _cleanup_free_ char *what = NULL;
+        if (asprintf(&what, "%s:%s", sh->server, sh->path) < 0)
+                return -ENOMEM;
+        *ret = (ShareWords) { .what = shell_word(what), .where = shell_word(where) };
+        if (!ret->what || !ret->where) {
+                share_words_done(ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static void append_linux(StrBuf *s, const Bridge *b, const Share *shares, size_t n) {
         const char *rest = strchr(DEFAULT_MOUNT_OPTIONS, ',');
         _cleanup_free_ char *options = NULL;
@@ -131,20 +173,24 @@ static void append_linux(StrBuf *s, const Bridge *b, const Share *shares, size_t
         }
         strbuf_append(s, "# nconnect=4 opens four TCP connections (Linux 5.3 or later; drop it on older kernels).\n");
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *unit = NULL;
+                _cleanup_free_ char *unit = NULL, *unit_word = NULL, *unit_path = NULL, *unit_path_word = NULL;
+                _cleanup_(share_words_done) ShareWords w = {};
                 mount_point(shares, n, i, where, sizeof where);
-                if (unit_name_from_path(where, "mount", &unit) < 0) {
+                if (unit_name_from_path(where, "mount", &unit) < 0 || !(unit_word = shell_word(unit)) ||
+                    asprintf(&unit_path, "/etc/systemd/system/%s", unit) < 0 ||
+                    !(unit_path_word = shell_word(unit_path)) || share_words(&shares[i], where, &w) < 0) {
                         s->oom = true;
                         return;
                 }
+                strbuf_appendf(s, "\n# %s (%s). Mount it now:\n", shares[i].path, share_access(&shares[i]));
+                append_nas_note(s, &shares[i]);
                 strbuf_appendf(s,
-                               "\n# %s (%s). Mount it now:\n"
                                "sudo mkdir -p %s\n"
-                               "sudo mount -t nfs -o %s %s:%s %s\n"
+                               "sudo mount -t nfs -o %s %s %s\n"
                                "# or at every boot, with this line in /etc/fstab:\n"
                                "#   %s:%s %s nfs %s,_netdev,x-systemd.automount,x-systemd.mount-timeout=30 0 0\n"
                                "# or with a systemd unit (then: sudo systemctl enable --now %s):\n"
-                               "sudo tee /etc/systemd/system/%s >/dev/null <<'EOF'\n"
+                               "sudo tee %s >/dev/null <<'EOF'\n"
                                "[Unit]\n"
                                "Description=nfswg share %s:%s\n"
                                "Wants=network-online.target\n"
@@ -158,9 +204,9 @@ static void append_linux(StrBuf *s, const Bridge *b, const Share *shares, size_t
                                "\n[Install]\n"
                                "WantedBy=remote-fs.target\n"
                                "EOF\n",
-                               shares[i].path, share_access(&shares[i]), where, options, shares[i].server,
-                               shares[i].path, where, shares[i].server, shares[i].path, where, options, unit, unit,
-                               shares[i].server, shares[i].path, shares[i].server, shares[i].path, where, options);
+                               w.where, options, w.what, w.where, shares[i].server, shares[i].path, where, options,
+                               unit_word, unit_path_word, shares[i].server, shares[i].path, shares[i].server,
+                               shares[i].path, where, options);
         }
 }
 
@@ -174,15 +220,26 @@ static void append_macos(StrBuf *s, const Bridge *b, const Share *shares, size_t
         strbuf_append(s, "# macOS speaks NFSv4.0 at most. resvport makes it use a reserved source port (below 1024),\n"
                          "# which the export requires unless it has Insecure=yes.\n");
         for (size_t i = 0; i < n; i++) {
+                _cleanup_(share_words_done) ShareWords w = {};
                 mount_point(shares, n, i, where, sizeof where);
-                const char *name = where + strlen("/mnt/");
+                char volume[PATH_MAX_HINT + 16];
+                snprintf(volume, sizeof volume, "/Volumes/%s", where + strlen("/mnt/"));
+                if (share_words(&shares[i], volume, &w) < 0) {
+                        s->oom = true;
+                        return;
+                }
                 strbuf_appendf(s, "\n# %s (%s)%s:\n", shares[i].path, share_access(&shares[i]),
                                shares[i].export && shares[i].export->insecure
                                        ? "; the export has Insecure=yes, so resvport may be left out"
                                        : "");
-                strbuf_appendf(s, "sudo mkdir -p /Volumes/%s\nsudo mount -t nfs -o vers=%s,resvport,hard %s:%s /Volumes/%s\n",
-                               name, vers, shares[i].server, shares[i].path, name);
+                append_nas_note(s, &shares[i]);
+                strbuf_appendf(s, "sudo mkdir -p %s\nsudo mount -t nfs -o vers=%s,resvport,hard %s %s\n", w.where, vers,
+                               w.what, w.where);
         }
+}
+
+bool mount_hint_os_supported(const Bridge *b, MountHintOs os) {
+        return os != MOUNT_HINT_WINDOWS || (b->nfs_versions & NFS_V3);
 }
 
 static void append_windows(StrBuf *s, const Bridge *b, const Share *shares, size_t n) {
@@ -190,13 +247,17 @@ static void append_windows(StrBuf *s, const Bridge *b, const Share *shares, size
                       "# Windows' \"Client for NFS\" (Pro, Enterprise, Server) speaks NFSv3 only. Turn it on in an\n"
                       "# administrator PowerShell:\n"
                       "#   Enable-WindowsOptionalFeature -Online -FeatureName ServicesForNFS-ClientOnly, ClientForNFS-Infrastructure\n");
-        if (!(b->nfs_versions & NFS_V3))
+        if (!mount_hint_os_supported(b, MOUNT_HINT_WINDOWS)) {
+                /* No command that cannot work: nfswg mount-hint refuses before it gets here. */
                 strbuf_appendf(s, "# This bridge does not offer NFSv3: add 3 to NFSVersions= in [Bridge] of %s first.\n",
                                b->config_id);
+                return;
+        }
         for (size_t i = 0; i < n; i++) {
                 char drive = (char) ('Z' - (i % 24));
-                strbuf_appendf(s, "\n# %s (%s):\nmount -o anon,mtype=hard \\\\%s", shares[i].path,
-                               share_access(&shares[i]), shares[i].server);
+                strbuf_appendf(s, "\n# %s (%s):\n", shares[i].path, share_access(&shares[i]));
+                append_nas_note(s, &shares[i]);
+                strbuf_appendf(s, "mount -o anon,mtype=hard \\\\%s", shares[i].server);
                 for (const char *c = shares[i].path; *c; c++)
                         strbuf_appendf(s, "%c", *c == '/' ? '\\' : *c);
                 strbuf_appendf(s, " %c:\n", drive);
@@ -225,7 +286,6 @@ char *emit_mount_hint(const Bridge *b, const Peer *p, MountHintOs os) {
                                p->name);
                 return strbuf_finish(&s);
         }
-        append_nas_note(&s, b);
 
         switch (os) {
         case MOUNT_HINT_MACOS:

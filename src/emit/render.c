@@ -158,8 +158,10 @@ int render_daemon(const Host *h, const Bridge *b, RenderList *out) {
 
         /* systemd.network(5): 0640 root:systemd-network, as networkd reads them and they name key
          * files (DESIGN.md). With Backend=userspace wireguard-go owns the device and the daemon
-         * sets its addresses itself: networkd must not try to create a kernel device of the name. */
-        if (b->backend == BACKEND_KERNEL) {
+         * sets its addresses itself: networkd must not try to create a kernel device of the name.
+         * Backend=auto renders as kernel: which one the daemon takes depends on the kernel it runs
+         * on, and with userspace it writes no networkd file. */
+        if (b->backend != BACKEND_USERSPACE) {
                 if (asprintf(&path, NETWORKD_DIR "/50-nfswg-%s.netdev", b->name) < 0)
                         return -ENOMEM;
                 r = render_add(out, path, emit_netdev(b), RENDER_FILE, 0640, true);

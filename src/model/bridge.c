@@ -405,6 +405,65 @@ static void finish_forwards(LoadContext *ctx) {
         }
 }
 
+static void server_allowed_ips_add(LoadContext *ctx, const IpPrefix *p) {
+        Server *v = &ctx->bridge->server;
+        for (size_t i = 0; i < v->n_allowed_ips; i++)
+                if (ip_prefix_equal(&v->allowed_ips[i], p))
+                        return;
+        IpPrefix *slot = ARRAY_PUSH(v->allowed_ips, v->n_allowed_ips);
+        if (!slot)
+                ctx->errors++;
+        else
+                *slot = *p;
+}
+
+/* [Server] AllowedIPs= unset: what the mounts need routed into the tunnel. A What= server inside
+ * the network of one of this host's Address= brings that network (the bridge's tunnel); one outside
+ * them, its own /32 or /128. A server given by name cannot be placed, and without [Mount] only an
+ * Address= wider than one host says where the bridge is: otherwise the key is required. (A host
+ * route alone, as 'nfswg peer add' gives a peer, leaves the server unreachable.) */
+static void client_default_allowed_ips(LoadContext *ctx, const char *file, unsigned line) {
+        Bridge *b = ctx->bridge;
+        char buf[IP_PREFIX_STRLEN];
+
+        for (size_t i = 0; i < b->n_mounts; i++) {
+                const Mount *m = &b->mounts[i];
+                IpPrefix server = {};
+                if (!m->what_host)
+                        continue; /* reported with the [Mount] */
+                if (ip_address_parse(m->what_host, &server.family, &server.addr) < 0) {
+                        ctx->errors++;
+                        log_conf_error(m->source, m->line,
+                                       "What= names the server '%s', not its address, so which networks to route into "
+                                       "the tunnel is unknown: set AllowedIPs= in [Server] (e.g. the bridge's tunnel network).",
+                                       m->what_host);
+                        continue;
+                }
+                server.prefixlen = (uint8_t) ip_family_bits(server.family);
+                IpPrefix route = server;
+                for (size_t j = 0; j < b->n_addresses; j++)
+                        if (ip_prefix_contains(&b->addresses[j], &server)) {
+                                route = ip_prefix_network(&b->addresses[j]);
+                                break;
+                        }
+                server_allowed_ips_add(ctx, &route);
+        }
+        if (b->n_mounts > 0)
+                return;
+        for (size_t i = 0; i < b->n_addresses; i++)
+                if (b->addresses[i].prefixlen < ip_family_bits(b->addresses[i].family)) {
+                        IpPrefix net = ip_prefix_network(&b->addresses[i]);
+                        server_allowed_ips_add(ctx, &net);
+                }
+        if (b->server.n_allowed_ips == 0 && b->n_addresses > 0) {
+                ctx->errors++;
+                log_conf_error(file, line,
+                               "Mode=client needs AllowedIPs= in [Server]: Address= %s is a single host and no [Mount] "
+                               "What= gives the server's address, so nothing would be routed to the bridge.",
+                               ip_prefix_format(&b->addresses[0], buf));
+        }
+}
+
 static void finish_client(LoadContext *ctx) {
         Bridge *b = ctx->bridge;
         const char *file = ctx->bridge_source ?: b->sources[0];
@@ -440,14 +499,7 @@ static void finish_client(LoadContext *ctx) {
                 log_conf_error(file, line, "Mode=client needs [Server] Endpoint= (HOST:PORT of the bridge).");
         }
         if (b->server.n_allowed_ips == 0)
-                for (size_t i = 0; i < b->n_addresses; i++) {
-                        IpPrefix *slot = ARRAY_PUSH(b->server.allowed_ips, b->server.n_allowed_ips);
-                        if (!slot) {
-                                ctx->errors++;
-                                return;
-                        }
-                        *slot = ip_prefix_network(&b->addresses[i]);
-                }
+                client_default_allowed_ips(ctx, file, line);
         if (b->n_peers > 0 || b->n_exports > 0 || b->n_forwards > 0) {
                 ctx->errors++;
                 log_conf_error(file, line, "Mode=client takes [Server] and [Mount], not [Peer], [Export] or [Forward].");

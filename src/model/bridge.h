@@ -22,6 +22,8 @@ typedef enum BridgeMode {
 } BridgeMode;
 
 typedef enum Backend {
+        BACKEND_AUTO,      /* the default: kernel when the kernel can make a wireguard link, else userspace;
+                            * the daemon decides at start (nfswgd(8)) */
         BACKEND_KERNEL,    /* kernel WireGuard, device made by systemd-networkd */
         BACKEND_USERSPACE, /* wireguard-go started by the daemon, UAPI socket */
 } Backend;

@@ -56,12 +56,14 @@ static int bridge_mode(LoadContext *ctx, void *t, const ConfEntry *e) {
 
 static int bridge_backend(LoadContext *ctx, void *t, const ConfEntry *e) {
         Bridge *b = t;
-        if (isempty(e->value) || streq(e->value, "kernel"))
+        if (isempty(e->value) || streq(e->value, "auto"))
+                b->backend = BACKEND_AUTO;
+        else if (streq(e->value, "kernel"))
                 b->backend = BACKEND_KERNEL;
         else if (streq(e->value, "userspace"))
                 b->backend = BACKEND_USERSPACE;
         else
-                conf_error(ctx, e->line, "Backend= must be kernel or userspace, not '%s'.", EXCERPT(e->value));
+                conf_error(ctx, e->line, "Backend= must be auto, kernel or userspace, not '%s'.", EXCERPT(e->value));
         return 0;
 }
 
@@ -396,7 +398,7 @@ static int server_allowed_ips(LoadContext *ctx, void *t, const ConfEntry *e) {
 }
 
 static int server_keepalive(LoadContext *ctx, void *t, const ConfEntry *e) {
-        return set_unsigned(ctx, &((Server *) t)->persistent_keepalive, DEFAULT_KEEPALIVE, 0, 65535, e);
+        return set_unsigned(ctx, &((Server *) t)->persistent_keepalive, 0, 0, 65535, e);
 }
 
 static int server_psk_file(LoadContext *ctx, void *t, const ConfEntry *e) {

@@ -9,6 +9,7 @@
 static LogTarget log_target = LOG_TARGET_STDERR;
 static const char *log_ident = "nfswg";
 static int log_max_level = LOG_INFO;
+static const char *log_stderr_prefix = "";
 static LogSink log_sink;
 static void *log_sink_userdata;
 
@@ -22,6 +23,10 @@ LogTarget log_get_target(void) {
 
 void log_set_ident(const char *ident) {
         log_ident = ident;
+}
+
+void log_set_stderr_prefix(const char *prefix) {
+        log_stderr_prefix = prefix ?: "";
 }
 
 void log_set_max_level(int level) {
@@ -83,7 +88,7 @@ int log_internal(int level, int error, const char *fmt, ...) {
                                                 error ? "ERRNO=%i" : NULL, error, NULL);
                                 break;
                         default:
-                                fprintf(stderr, "%s\n", msg);
+                                fprintf(stderr, "%s%s\n", log_stderr_prefix, msg);
                         }
         }
         errno = saved_errno;

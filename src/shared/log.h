@@ -17,6 +17,9 @@ void log_set_target(LogTarget target);
 LogTarget log_get_target(void);
 void log_set_ident(const char *ident);
 void log_set_max_level(int level);
+/* Written before every message of LOG_TARGET_STDERR: the CLI's "nfswg: ", as cli_usage_error()
+ * writes it (default: nothing). */
+void log_set_stderr_prefix(const char *prefix);
 /* Picks the journal if $JOURNAL_STREAM says stderr is journald's, else stderr. */
 void log_setup_auto(void);
 

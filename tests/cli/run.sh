@@ -218,7 +218,7 @@ grep -q "public address" "$T/out" && fail "init suggested what --close-nfs-on al
         fail "init --close-nfs-on: CloseNFSOn= lines"
 run 0 "$NFSWG" --root "$R" check shut
 refused 1 "$R" "$NFSWG" --root "$R" init own --close-nfs-on nfswg-own
-expect_err "own.conf:.*CloseNFSOn= names nfswg-own, the bridge's own Interface="
+expect_err "init: CloseNFSOn= names nfswg-own, the bridge's own Interface="
 refused 1 "$R" "$NFSWG" --root "$R" init badif --close-nfs-on 'eth0;x'
 expect_err "CloseNFSOn= names must be"
 # client mode
@@ -227,6 +227,66 @@ run 0 "$NFSWG" --root "$RC" init home --mode client --server-key T6LqaGeII0NtEfE
         --endpoint vpn.example.com:51820 --address 10.8.0.9/24
 grep -q '^AllowedIPs=10.8.0.0/24$' "$RC/etc/nfswg/home.conf" || fail "client init: AllowedIPs"
 run 0 "$NFSWG" --root "$RC" check home
+# a host route as this host's address (what 'peer add' hands out): the bridge's network is not
+# known, so AllowedIPs= must be given; a [Mount] with the server's address derives it
+RC2=$(new_root init-client-host)
+refused 1 "$RC2" "$NFSWG" --root "$RC2" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
+        --endpoint vpn.example.com:51820 --address 10.8.0.9/32
+expect_err "allowed-ips"
+run 0 "$NFSWG" --root "$RC2" init home --mode client --server-key T6LqaGeII0NtEfEUAgC2thr+sO9Vj/Pde3e3q9l3JEE= \
+        --endpoint vpn.example.com:51820 --address 10.8.0.9/32 --allowed-ips 10.8.0.0/24
+sed -i '/^AllowedIPs=/d' "$RC2/etc/nfswg/home.conf"
+refused 1 "$RC2" "$NFSWG" --root "$RC2" check home
+expect_err "home.conf:[0-9]*: Mode=client needs AllowedIPs="
+printf '\n[Mount]\nWhat=10.8.0.1:/srv/nfswg\nWhere=/mnt/nfswg\n' >>"$RC2/etc/nfswg/home.conf"
+run 0 "$NFSWG" --root "$RC2" render home
+grep -qx 'AllowedIPs=10.8.0.1/32' "$RC2/run/systemd/network/50-nfswg-home.netdev" ||
+        fail "client without AllowedIPs=: the mount's server is not routed into the tunnel"
+printf '\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/nas\n' >>"$RC2/etc/nfswg/home.conf"
+refused 1 "$RC2" "$NFSWG" --root "$RC2" check home
+expect_err "home.conf:[0-9]*: What= names the server 'nas.example.com'"
+
+# ---------------------------------------------------------------------------------------------
+echo "# init: names of 10 to 32 characters, --interface, the paths it prints"
+RL=$(new_root init-long)
+long=photos-of-the-family-2024-backup   # 32 characters: nfswg-NAME would be 38
+run 0 "$NFSWG" --root "$RL" init "$long"
+if1=$(sed -n 's/^Interface=//p' "$RL/etc/nfswg/$long.conf")
+[ ${#if1} -ge 1 ] && [ ${#if1} -le 15 ] || fail "init $long: Interface=$if1 is not 1-15 characters"
+expect_out "interface $if1"
+run 0 "$NFSWG" --root "$RL" check "$long"
+# the same name on another host gets the same interface; a bridge that holds it makes init pick another
+RL2=$(new_root init-long2)
+printf '[Bridge]\nInterface=%s\nAddress=10.9.0.1/24\nListenPort=51899\n' "$if1" >"$RL2/etc/nfswg/first.conf"
+run 0 "$NFSWG" --root "$RL2" init "$long"
+if2=$(sed -n 's/^Interface=//p' "$RL2/etc/nfswg/$long.conf")
+[ -n "$if2" ] && [ "$if2" != "$if1" ] && [ ${#if2} -le 15 ] || fail "init did not avoid Interface=$if1 of another bridge (got '$if2')"
+run 0 "$NFSWG" --root "$RL2" check "$long"
+# --interface: as given; a clash or an invalid name is refused, pointing at no line of the unwritten file
+run 0 "$NFSWG" --root "$RL" init tenletters --interface wg-ten
+grep -qx 'Interface=wg-ten' "$RL/etc/nfswg/tenletters.conf" || fail "init --interface not written"
+refused 1 "$RL" "$NFSWG" --root "$RL" init other --interface wg-ten
+expect_err "Interface=wg-ten is also used"
+grep -q "other.conf:[0-9]" "$T/err" && fail "init's error points at a line of other.conf, which does not exist"
+refused 2 "$RL" "$NFSWG" --root "$RL" init other --interface 'a b'
+refused 2 "$RL" "$NFSWG" --root "$RL" init other --interface sixteen-chars-xx
+refused 1 "$RL" "$NFSWG" --root "$RL" init other --address 300.1.1.1/24
+grep -q "other.conf:[0-9]" "$T/err" && fail "init's error points at a line of other.conf, which does not exist"
+expect_err "^nfswg: "
+# every path it prints is the one it wrote, below --root
+run 0 "$NFSWG" --root "$RL" init short
+expect_out "Created $RL/etc/nfswg/short.conf"
+expect_out "$RL/var/lib/nfswg/short/private.key"
+grep -v -F "$RL" "$T/out" | grep -q "/etc/nfswg/\|/var/lib/nfswg/" && fail "init printed a path outside --root"
+# a missing bridge: the nfswg: prefix and the init command
+refused 1 "$RL" "$NFSWG" --root "$RL" peer list nosuch
+expect_err "^nfswg: "
+expect_err "nfswg --root $RL init nosuch"
+refused 1 "$RL" "$NFSWG" --root "$RL" check nosuch
+expect_err "init nosuch"
+# one prefix, not two
+refused 2 "$RL" "$NFSWG" --root "$RL" peer config a b c d
+grep -q "nfswg: nfswg" "$T/err" && fail "doubled prefix: $(head -1 "$T/err")"
 
 # ---------------------------------------------------------------------------------------------
 echo "# peer add"
@@ -430,7 +490,7 @@ expect_out "# Endpoint"
 run 0 "$NFSWG" --root "$RN" peer config b p
 expect_err "Endpoint= is not set"
 
-for os in linux macos windows; do
+for os in linux macos; do   # windows: see "mount-hint: the printed commands" below
         refused 0 "$R" "$NFSWG" --root "$R" mount-hint bridge laptop --os $os
         expect_out "/srv/nfswg"
 done
@@ -464,6 +524,99 @@ fi
 refused 1 "$R" "$NFSWG" --root "$R" status nobridge
 refused 2 "$R" "$NFSWG" --root "$R" status a b
 refused 2 "$R" "$NFSWG" --root "$R" status --frob
+
+# ---------------------------------------------------------------------------------------------
+echo "# mount-hint: the printed commands pasted into bash"
+RM=$(new_root mount-hint)
+write_bridge "$RM" media '[Export]' 'Path=/srv/photos' 'Peers=*'
+run 0 "$NFSWG" --root "$RM" peer add media laptop
+# The hint run by bash with sudo, mkdir, mount and tee standing in: every command must parse, and
+# the unit file tee writes must carry the name systemd derives from its Where=.
+run 0 "$NFSWG" --root "$RM" mount-hint media laptop
+cp "$T/out" "$T/hint"
+checks=$((checks + 1))
+bash -n "$T/hint" || fail "mount-hint output is not valid bash"
+mkdir -p "$T/hint-units"
+checks=$((checks + 1))
+(
+        cd "$T/hint-units" || exit 1
+        sudo() { "$@"; }
+        mkdir() { :; }
+        mount() { printf '%s\n' "$*" >>mount.log; }
+        tee() { cat >"$(basename "$1")"; }
+        source "$T/hint"
+) || fail "mount-hint output failed when run"
+for where in /mnt/nfswg-photos /mnt/nfswg-nfswg; do
+        unit=$(systemd-escape --path --suffix=mount "$where")
+        checks=$((checks + 1))
+        if [ ! -f "$T/hint-units/$unit" ]; then
+                fail "mount-hint: no unit file named $unit (systemd-escape of $where); got: $(ls "$T/hint-units" | tr '\n' ' ')"
+                continue
+        fi
+        grep -qx "Where=$where" "$T/hint-units/$unit" || fail "mount-hint: $unit does not say Where=$where"
+        # the enable hint names the same unit, as bash reads it
+        enable=$(sed -n 's/^# or with a systemd unit (then: sudo systemctl enable --now \(.*\)):$/\1/p' "$T/hint" |
+                 while read -r w; do eval "printf '%s\n' $w"; done)
+        grep -qxF "$unit" <<<"$enable" || fail "mount-hint: the systemctl enable hint does not name $unit as bash reads it"
+done
+grep -qx -- "-t nfs -o vers=4.2,proto=tcp,rsize=1048576,wsize=1048576,hard,timeo=600,nconnect=4 10.8.0.1:/srv/photos /mnt/nfswg-photos" \
+        "$T/hint-units/mount.log" || fail "mount-hint: the mount command did not reach mount as written"
+# Windows' client speaks NFSv3 only: a v4-only bridge gets an error, not a command that cannot work
+refused 1 "$RM" "$NFSWG" --root "$RM" mount-hint media laptop --os windows
+expect_err "NFSv3"
+grep -q 'mount -o' "$T/out" && fail "mount-hint --os windows printed a command for a v4-only bridge"
+printf '[Bridge]\nNFSVersions=4.2 3\n' >"$RM/etc/nfswg/media.conf.d/10-v3.conf"
+refused 0 "$RM" "$NFSWG" --root "$RM" mount-hint media laptop --os windows
+expect_out 'mount -o anon,mtype=hard \\\\10.8.0.1\\srv\\photos'
+# nas mode: the NAS's address is in the command, so nothing asks to replace it
+RN2=$(new_root mount-hint-nas)
+printf '[Bridge]\nMode=nas\nAddress=10.8.0.1/24\nListenPort=51820\n[Forward]\nTo=192.168.50.10/32\n' >"$RN2/etc/nfswg/nas.conf"
+run 0 "$NFSWG" --root "$RN2" peer add nas laptop
+refused 0 "$RN2" "$NFSWG" --root "$RN2" mount-hint nas laptop
+expect_out "192.168.50.10:/PATH-EXPORTED-BY-THE-NAS"
+grep -q "NAS-ADDRESS" "$T/out" && fail "mount-hint (nas): asks to replace NAS-ADDRESS although the command names the NAS"
+bash -n "$T/out" || fail "mount-hint (nas) output is not valid bash"
+
+# ---------------------------------------------------------------------------------------------
+echo "# QR codes: only of a complete config, only when they fit"
+# no private key known (added with --public-key): the text keeps its placeholder, --qr refuses
+refused 0 "$R" "$NFSWG" --root "$R" peer config bridge site
+expect_out "PrivateKey = REPLACE"
+refused 1 "$R" "$NFSWG" --root "$R" peer config bridge site --qr
+expect_err "no private key"
+grep -q "█" "$T/out" && fail "peer config --qr printed a QR code of a config without its private key"
+refused 1 "$R" "$NFSWG" --root "$R" peer config bridge site --qr=png "$R/site.png"
+refused 2 "$R" "$NFSWG" --root "$R" peer add bridge other --public-key eEf4xJbysSXH+XKko52POQZeZ5KQlTtqMGeyfBoJjy8= --qr
+expect_err "private key"
+# the terminal's width (TIOCGWINSZ, else $COLUMNS): a wider code is refused with the PNG command
+qr_on_tty() { # COLS CMD...: runs CMD on a pseudo-terminal COLS wide; its output in $T/out
+        local cols=$1
+        shift
+        checks=$((checks + 1))
+        COLS=$cols script -qec "stty cols \$COLS; $(printf '%q ' "$@")" /dev/null </dev/null >"$T/out" 2>&1
+}
+if command -v script >/dev/null; then
+        qr_on_tty 40 "$NFSWG" --root "$R" peer config bridge laptop --qr
+        [ $? = 1 ] || fail "a QR code wider than a 40-column terminal was not refused"
+        grep -q -- "--qr=png FILE" "$T/out" || fail "the refused QR code does not point at --qr=png"
+        grep -q "█" "$T/out" && fail "a QR code wider than the terminal was printed"
+        qr_on_tty 200 "$NFSWG" --root "$R" peer config bridge laptop --qr
+        [ $? = 0 ] || fail "a QR code was refused on a 200-column terminal"
+        grep -q "█" "$T/out" || fail "no QR code on a 200-column terminal"
+        # peer add --qr: the peer is added, only the code is left out
+        qr_on_tty 40 "$NFSWG" --root "$RM" peer add media narrow --qr
+        [ $? = 0 ] || fail "peer add --qr on a narrow terminal did not exit 0 (the peer is added)"
+        [ -e "$RM/etc/nfswg/media.conf.d/peer-narrow.conf" ] || fail "peer add --qr on a narrow terminal: no drop-in"
+        grep -q "█" "$T/out" && fail "peer add --qr printed a QR code wider than the terminal"
+        grep -q -- "--qr=png FILE" "$T/out" || fail "peer add --qr on a narrow terminal does not point at --qr=png"
+        # no size from the terminal: $COLUMNS
+        checks=$((checks + 1))
+        script -qec "stty cols 0; COLUMNS=30 $NFSWG --root $R peer config bridge laptop --qr" /dev/null </dev/null \
+                >"$T/out" 2>&1 && fail "a QR code wider than \$COLUMNS=30 was not refused"
+fi
+# not a terminal: no limit
+COLUMNS=20 run 0 "$NFSWG" --root "$R" peer config bridge laptop --qr
+expect_out "█"
 
 # ---------------------------------------------------------------------------------------------
 echo "# peer remove"
@@ -545,6 +698,25 @@ expect_completion "linux macos windows " nfswg --root "$R" mount-hint bridge lap
 expect_completion "laptop " nfswg --root "$R" mount-hint --os linux bridge la
 expect_completion "--help --json " nfswg status --
 expect_completion "par " nfswg --root "$RP" render ""
+
+expect_completion "--interface " nfswg init x --inter
+
+# ---------------------------------------------------------------------------------------------
+echo "# per-verb --help: usage, and every option the completion offers with a line of explanation"
+for verb in init "peer add" "peer remove" "peer list" "peer config" mount-hint status check render; do
+        # shellcheck disable=SC2086 # the verb is one or two words
+        run 0 "$NFSWG" $verb --help
+        grep -q "^Usage: nfswg $verb" "$T/out" || fail "$verb --help: no usage line"
+        # shellcheck disable=SC2086
+        for opt in $(complete_words nfswg $verb --) --root; do
+                checks=$((checks + 1))
+                grep -Eq -- "^  (-h )?$opt( [A-Z|@=]+)* +[a-zA-Z(]" "$T/out" ||
+                        fail "$verb --help does not explain $opt"
+        done
+done
+run 0 "$NFSWG" --help
+expect_out "--forward"
+expect_out "--interface"
 
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]

@@ -197,6 +197,8 @@ check "stop: key kept" [ -s "$KEYFILE" ]
 
 # ---- networkd absent ---------------------------------------------------------------------------
 rotate_log
+# Backend=kernel: the default, auto, takes wireguard-go on a kernel without WireGuard (see below)
+printf '[Bridge]\nBackend=kernel\n' >"$R/etc/nfswg/t.conf.d/90-kernel.conf"
 T0=$(date +%s.%N)
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus ip netns exec "$NSB" "$NFSWGD" --root "$R" t >>"$T/daemon.log" 2>&1
 rc=$?
@@ -207,6 +209,7 @@ check "no networkd: fast (${ELAPSED}s)" awk -v e="$ELAPSED" 'BEGIN { exit !(e < 
 check "no networkd: clear message" grep -q "system bus.*networkd" "$T/daemon.log"
 check "no networkd: nothing left (networkd files, table, exports)" \
         sh -c "! ip netns exec $NSB nft list table inet nfswg_t >/dev/null 2>&1 && [ ! -e $EXPORTS ] && ! ls $R/run/systemd/network/* >/dev/null 2>&1"
+rm "$R/etc/nfswg/t.conf.d/90-kernel.conf"
 
 # ---- Backend=userspace: the daemon runs wireguard-go itself -----------------------------------
 IFU=nfdu$$
@@ -253,6 +256,51 @@ check "userspace: wireguard-go stopped, device gone, table gone" \
         sh -c "! ip -n $NSB link show $IFU >/dev/null 2>&1 && ! ip netns exec $NSB nft list table inet nfswg_u >/dev/null 2>&1"
 check "userspace: wireguard-go gone" wait_until 3 wggo_gone
 rm "$R/etc/nfswg/u.conf"
+
+# ---- Backend=auto (the default): kernel WireGuard if this kernel makes a wireguard link ------------
+# The daemon finds out by trying, as wg-quick does, and says which once (MESSAGE_ID). Without
+# networkd here, kernel WireGuard ends in the "no networkd" error; wireguard-go runs as above.
+IFA=nfda$$
+IFA=${IFA:0:15}
+cat >"$R/etc/nfswg/a.conf" <<CONF
+[Bridge]
+Mode=embedded
+Interface=$IFA
+Address=10.80.0.1/24
+ListenPort=51879
+
+[Peer]
+Name=client
+PublicKey=$CLIENT_PUB
+Address=10.80.0.2/32
+CONF
+if ip netns exec "$NSB" ip link add "nfdk$$" type wireguard 2>/dev/null; then
+        ip -n "$NSB" link del "nfdk$$"
+        KERNEL_WG=1
+else
+        KERNEL_WG=0
+fi
+rotate_log
+READY_N=$(notify_count "READY=1")
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus start_bridge a
+if [ "$KERNEL_WG" = 1 ]; then
+        wait "$DAEMON"; rc=$?; DAEMON=
+        check "auto, kernel with WireGuard: chose kernel" grep -q "Backend=auto: kernel WireGuard" "$T/daemon.log"
+        check "auto, kernel with WireGuard: then needs networkd (exit $rc)" [ "$rc" = 1 ]
+else
+        check "auto, kernel without WireGuard: READY=1" wait_notify "READY=1" $((READY_N + 1)) 15
+        check "auto, kernel without WireGuard: said so once" \
+                sh -c "[ \$(grep -c 'Backend=auto: userspace (wireguard-go) WireGuard' $T/daemon.log) = 1 ]"
+        check "auto, kernel without WireGuard: wireguard-go runs as the daemon's child" \
+                sh -c "pgrep -P $DAEMON -x wireguard-go >/dev/null"
+        check "auto: device configured" sh -c "ip netns exec $NSB wg show $IFA peers | grep -qx '$CLIENT_PUB' && ip -n $NSB addr show dev $IFA | grep -q 10.80.0.1/24"
+        check "auto: no networkd file written" sh -c "! ls $R/run/systemd/network/*-a.* >/dev/null 2>&1"
+        check "auto: the test link is gone" sh -c "! ip -n $NSB link show | grep -q nfswgt"
+        kill -TERM "$DAEMON"; wait "$DAEMON"; rc=$?; DAEMON=
+        check "auto: stop exits 0 (got $rc)" [ "$rc" = 0 ]
+        check "auto: device gone" sh -c "! ip -n $NSB link show $IFA >/dev/null 2>&1"
+fi
+rm "$R/etc/nfswg/a.conf"
 
 # ---- nas mode: per-interface forwarding, restored on stop, also after a crash --------------------
 IFN=nfdn$$

@@ -7,7 +7,8 @@
 # table, the exports and /run/nfswg/NAME in place and the next daemon adopts them while a client
 # pings; a SIGTERM without it removes everything. A typo followed by a restart keeps serving the
 # last good configuration until a reload applies the fixed one; a first start with a typo exits 6.
-# Backend=userspace: wireguard-go keeps its PID and sessions across the restart.
+# Backend=userspace: wireguard-go keeps its PID and sessions across the restart; Backend=auto then
+# adopts it as it finds it.
 #
 # Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip, python3 or ping.
 set -u
@@ -258,6 +259,20 @@ check "userspace: adoption logged" grep -q "Adopted wireguard-go for $IFU (PID $
 check "userspace: same ifindex" [ "$UIDX" = "$(ifindex "$IFU")" ]
 check "userspace: the client's session kept (latest handshake $UHS = $(handshake "$IFU"))" [ "$UHS" = "$(handshake "$IFU")" ]
 check "userspace: ping lost $LOST (at most $MAX_LOSS)" [ "${LOST:-999}" -le "$MAX_LOSS" ]
+# Backend=auto takes the backend a restart left running, here wireguard-go on a kernel that has
+# WireGuard (as after a module was installed): its probe would say kernel. The change is made
+# after the old daemon left, which it would otherwise take for a real stop (Backend= changed).
+echo restart >"$HOOK"
+term_daemon
+check "auto after a restart: the old daemon exits 0 (got $rc)" [ "$rc" = 0 ]
+sed -i '/^Backend=/d' "$R/etc/nfswg/u.conf"
+n=$(notify_count "READY=1")
+DBUS_SYSTEM_BUS_ADDRESS=unix:path=$T/no-such-bus start_bridge u
+check "auto after a restart: READY=1" wait_notify "READY=1" $((n + 1)) 15
+check "auto after a restart: the same wireguard-go adopted ($WGGO = $(wggo_pid))" [ "$WGGO" = "$(wggo_pid)" ]
+check "auto after a restart: says where the choice came from" \
+        grep -q "Backend=auto: userspace (wireguard-go) WireGuard: the wireguard-go a restart left running" "$T/daemon.log"
+check "auto after a restart: the client's session kept" [ "$UHS" = "$(handshake "$IFU")" ]
 rm -f "$HOOK"
 term_daemon
 check "userspace: a real stop exits 0 (got $rc)" [ "$rc" = 0 ]

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "shared/strbuf.h"
@@ -904,6 +906,46 @@ static void test_qr_utf8_matches_modules(void **state) {
         assert_non_null(strstr(ansi, "\033[0m\n"));
 }
 
+/* The width a terminal QR code may take: TIOCGWINSZ, else $COLUMNS, and no limit off a terminal;
+ * qr_utf8_columns() is what qr_format_utf8() really prints per line. */
+static void test_qr_terminal_width(void **state) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        assert_true(master >= 0);
+        assert_int_equal(grantpt(master), 0);
+        assert_int_equal(unlockpt(master), 0);
+        int tty = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        assert_true(tty >= 0);
+
+        struct winsize ws = { .ws_row = 24, .ws_col = 57 };
+        assert_int_equal(ioctl(tty, TIOCSWINSZ, &ws), 0);
+        setenv("COLUMNS", "33", 1);
+        assert_int_equal(qr_terminal_columns(tty), 57);
+        ws.ws_col = 0; /* a terminal that does not know its size */
+        assert_int_equal(ioctl(tty, TIOCSWINSZ, &ws), 0);
+        assert_int_equal(qr_terminal_columns(tty), 33);
+        unsetenv("COLUMNS");
+        assert_int_equal(qr_terminal_columns(tty), 0);
+        close(tty);
+        close(master);
+
+        int pipe_fds[2];
+        assert_int_equal(pipe(pipe_fds), 0);
+        setenv("COLUMNS", "10", 1);
+        assert_int_equal(qr_terminal_columns(pipe_fds[1]), 0); /* not a terminal: no limit */
+        unsetenv("COLUMNS");
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+
+        _cleanup_free_ char *payload = qr_config_payload(client_config);
+        _cleanup_(qr_bitmap_done) QrBitmap q = {};
+        assert_int_equal(qr_encode(payload, &q), 0);
+        _cleanup_free_ char *text = qr_format_utf8(&q, false);
+        size_t columns = 0;
+        for (const char *p = text; *p != '\n'; p += (*p & 0x80) ? 3 : 1)
+                columns++;
+        assert_int_equal(qr_utf8_columns(&q), columns);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_next_free_first_and_gaps),
@@ -923,6 +965,7 @@ int main(void) {
                 cmocka_unit_test(test_qr_payload),
                 cmocka_unit_test(test_qr_png_decodes),
                 cmocka_unit_test(test_qr_utf8_matches_modules),
+                cmocka_unit_test(test_qr_terminal_width),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,16 @@ static void test_event_lifecycle_texts(void **state) {
         assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_KEY_CREATED);
         event_done(&e);
 
+        /* Backend=auto's choice: the backend as a field of its own, the reason in the words */
+        EventInfo bi = { .bridge = "b", .interface = "nfswg-b", .backend = "userspace",
+                         .detail = "this kernel cannot make a wireguard link" };
+        assert_int_equal(event_build(EVENT_BACKEND, &bi, &e), 0);
+        assert_string_equal(e.message, "Bridge b: Backend=auto: userspace (wireguard-go) WireGuard: this kernel cannot make a wireguard link.");
+        assert_string_equal(field(&e, "MESSAGE_ID"), NFSWG_MESSAGE_BACKEND);
+        assert_string_equal(field(&e, "NFSWG_BACKEND"), "userspace");
+        assert_string_equal(field(&e, "NFSWG_EVENT"), "backend");
+        event_done(&e);
+
         /* Every kind has a message id and a name. */
         for (int k = 0; k < _EVENT_MAX; k++) {
                 assert_non_null(event_kind_message_id(k));

@@ -144,9 +144,11 @@ static void test_client_mode(void **state) {
         assert_int_equal(b->listen_port, 0);
         assert_int_equal(b->server.n_endpoints, 2);
         assert_int_equal(b->server.persistent_keepalive, 0);
-        assert_int_equal(b->server.n_allowed_ips, 1);
+        /* AllowedIPs= from the mounts: 10.8.0.1 is in this host's network, fd00::1 outside it */
+        assert_int_equal(b->server.n_allowed_ips, 2);
         char buf[IP_PREFIX_STRLEN];
         assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[1], buf), "fd00::1/128");
         assert_string_equal(b->mounts[0].what_host, "10.8.0.1");
         assert_string_equal(b->mounts[0].what_path, "/srv/nfswg");
         assert_string_equal(b->mounts[0].options, DEFAULT_MOUNT_OPTIONS);
@@ -154,6 +156,65 @@ static void test_client_mode(void **state) {
         assert_string_equal(b->mounts[1].what_host, "fd00::1");
         assert_false(b->mounts[1].automount);
         bridge_free(b);
+}
+
+/* [Server] AllowedIPs= unset: the networks the [Mount] servers are in, never only this host's
+ * own /32 (which left the server unreachable); required when a server is named, not numbered. */
+static void test_client_default_allowed_ips(void **state) {
+#define CLIENT(addr) "[Bridge]\nMode=client\nAddress=" addr "\n[Server]\nPublicKey=" KEY_A "\nEndpoint=vpn.example.com:51820\n"
+        char buf[IP_PREFIX_STRLEN];
+        /* the address 'nfswg peer add' gives: a host route; the server is outside it */
+        Bridge *b = load_ok(CLIENT("10.8.0.9/32") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n"
+                            "[Mount]\nWhat=10.8.0.1:/srv/b\nWhere=/mnt/b\n");
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.1/32");
+        bridge_free(b);
+        /* inside this host's network: that network, once */
+        b = load_ok(CLIENT("10.8.0.9/24") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n"
+                    "[Mount]\nWhat=192.168.7.3:/export\nWhere=/mnt/nas\n[Mount]\nWhat=10.8.0.1:/srv/b\nWhere=/mnt/b\n");
+        assert_int_equal(b->server.n_allowed_ips, 2);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[1], buf), "192.168.7.3/32");
+        bridge_free(b);
+        /* given: as given */
+        b = load_ok(CLIENT("10.8.0.9/32") "AllowedIPs=10.8.0.0/24\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/a\n");
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        bridge_free(b);
+        /* no mounts: the Address= networks wider than a host */
+        b = load_ok(CLIENT("10.8.0.9/24"));
+        assert_int_equal(b->server.n_allowed_ips, 1);
+        assert_string_equal(ip_prefix_format(&b->server.allowed_ips[0], buf), "10.8.0.0/24");
+        bridge_free(b);
+        /* nothing to derive it from: FILE:LINE naming the key */
+        load_bad(CLIENT("10.8.0.9/24") "[Mount]\nWhat=10.8.0.1:/srv/a\nWhere=/mnt/a\n[Mount]\nWhat=nas.example.com:/srv\nWhere=/mnt/b\n",
+                 "t.conf:10: What= names the server 'nas.example.com', not its address");
+        assert_true(log_captured("set AllowedIPs= in [Server]"));
+        load_bad(CLIENT("10.8.0.9/32"), "t.conf:1: Mode=client needs AllowedIPs= in [Server]");
+#undef CLIENT
+}
+
+/* Backend=: auto unless set; auto, kernel and userspace as written; empty is auto. */
+static void test_backend(void **state) {
+        static const struct {
+                const char *line;
+                Backend want;
+        } cases[] = {
+                { "", BACKEND_AUTO },
+                { "Backend=auto\n", BACKEND_AUTO },
+                { "Backend=kernel\n", BACKEND_KERNEL },
+                { "Backend=userspace\n", BACKEND_USERSPACE },
+                { "Backend=\n", BACKEND_AUTO },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *text = NULL;
+                assert_true(asprintf(&text, "[Bridge]\n%sAddress=10.8.0.1/24\n", cases[i].line) > 0);
+                Bridge *b = NULL;
+                log_capture_start();
+                assert_int_equal(bridge_load_string("t.conf", "t", text, &b), 0);
+                assert_int_equal(b->backend, cases[i].want);
+                bridge_free(b);
+        }
 }
 
 static void test_relay_site_peer(void **state) {
@@ -172,7 +233,7 @@ static void test_rejections(void **state) {
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nColour=blue\n", "t.conf:3: unknown key Colour= in section [Bridge]");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nListenPort=1\nListenPort=2\n", "t.conf:4: ListenPort= is set twice");
         load_bad("[Bridge]\nMode=server\nAddress=10.8.0.1/24\n", "t.conf:2: Mode= must be one of");
-        load_bad("[Bridge]\nBackend=go\nAddress=10.8.0.1/24\n", "t.conf:2: Backend= must be");
+        load_bad("[Bridge]\nBackend=go\nAddress=10.8.0.1/24\n", "t.conf:2: Backend= must be auto, kernel or userspace");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=this-name-is-too-long\n", "t.conf:3: Interface= must be 1 to 15");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nInterface=wg0;rm\n", "t.conf:3: Interface=");
         load_bad("[Bridge]\nAddress=10.8.0.300/24\n", "t.conf:2: Address= '10.8.0.300/24' is not an IPv4 or IPv6 address");
@@ -687,6 +748,8 @@ int main(void) {
                 cmocka_unit_test(test_messages_quote_escaped_excerpts),
                 cmocka_unit_test(test_dropins_only_regular_files),
                 cmocka_unit_test(test_own_key_refused_as_peer_key),
+                cmocka_unit_test(test_client_default_allowed_ips),
+                cmocka_unit_test(test_backend),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -552,6 +552,15 @@ static void test_peer_list_json(void **state) {
         assert_jnum(jget(jp->items[1], "rx_bytes"), NULL);
         assert_jnum(jget(jp->items[1], "rx_rate"), NULL);
         jfree(root);
+
+        /* status as text, as an unprivileged user sees it: figures and rates from the file. */
+        in.unit_state = "active";
+        _cleanup_free_ char *text = status_format_text(&in, 1, now);
+        assert_non_null(strstr(text, "  peer laptop: 10.8.0.2/32\n    endpoint: [2001:db8::7]:40000\n"
+                                     "    latest handshake: 42 s ago\n"
+                                     "    transfer: 1.12 TiB received, 77 B sent\n"
+                                     "    rate: 2.00 KiB/s received, 5 B/s sent\n"));
+        assert_non_null(strstr(text, "  peer phone: 10.8.0.3/32\n    not on the interface\n"));
         status_file_done(&published);
 }
 

@@ -46,36 +46,7 @@ void format_wg_endpoint(const WgEndpoint *e, char *buf, size_t size) {
         snprintf(buf, size, "%s", wg_endpoint_format(e, t) >= 0 ? t : "");
 }
 
-/* ---- JSON (RFC 8259): a tiny writer is all output needs ---- */
-
-void json_string(StrBuf *s, const char *v) {
-        if (!v) {
-                strbuf_append(s, "null");
-                return;
-        }
-        strbuf_append(s, "\"");
-        for (const unsigned char *p = (const unsigned char *) v; *p; p++)
-                switch (*p) {
-                case '"':
-                        strbuf_append(s, "\\\"");
-                        break;
-                case '\\':
-                        strbuf_append(s, "\\\\");
-                        break;
-                case '\n':
-                        strbuf_append(s, "\\n");
-                        break;
-                case '\t':
-                        strbuf_append(s, "\\t");
-                        break;
-                default:
-                        if (*p < 0x20)
-                                strbuf_appendf(s, "\\u%04x", *p);
-                        else
-                                strbuf_appendf(s, "%c", *p);
-                }
-        strbuf_append(s, "\"");
-}
+/* ---- JSON (RFC 8259): a tiny writer is all output needs (json_string: shared/json.h) ---- */
 
 static void json_key(StrBuf *s, bool *first, const char *key) {
         strbuf_append(s, *first ? "" : ",");

@@ -7,6 +7,7 @@
 #include "model/bridge.h"
 #include "cli/status-file.h"
 #include "nft/nft.h"
+#include "shared/json.h"
 #include "shared/strbuf.h"
 #include "wg/wg.h"
 
@@ -43,8 +44,6 @@ char *status_format_json(const StatusInput *v, size_t n, time_t now);
 /* `nfswg peer list NAME --json`, documented in nfswg(8): the peers of v as in status --json,
  * {"bridge":S,"peers":[...]} with the same keys per peer. */
 char *status_format_peers_json(const StatusInput *v, time_t now);
-/* Appends v as a JSON string (RFC 8259: quote, backslash and control characters escaped). */
-void json_string(StrBuf *s, const char *v);
 char *status_format_text(const StatusInput *v, size_t n, time_t now);
 
 /* The device's peer with p's public key, or NULL. */

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "daemon/metrics.h"
+#include "shared/json.h"
 #include "shared/strbuf.h"
 
 uint64_t metrics_rate(uint64_t prev, uint64_t now, uint64_t prev_usec, uint64_t now_usec) {
@@ -9,23 +10,6 @@ uint64_t metrics_rate(uint64_t prev, uint64_t now, uint64_t prev_usec, uint64_t 
                 return 0;
         /* 128-bit product: a counter delta in the TiB times 10^6 overflows 64 bits. */
         return (uint64_t) ((unsigned __int128) (now - prev) * 1000000u / (now_usec - prev_usec));
-}
-
-/* RFC 8259 string. */
-static void json_str(StrBuf *s, const char *v) {
-        if (!v) {
-                strbuf_append(s, "null");
-                return;
-        }
-        strbuf_append(s, "\"");
-        for (const unsigned char *p = (const unsigned char *) v; *p; p++)
-                if (*p == '"' || *p == '\\')
-                        strbuf_appendf(s, "\\%c", *p);
-                else if (*p < 0x20)
-                        strbuf_appendf(s, "\\u%04x", *p);
-                else
-                        strbuf_appendf(s, "%c", *p);
-        strbuf_append(s, "\"");
 }
 
 static const char *bool_str(bool b) {
@@ -42,11 +26,11 @@ char *metrics_format_status_json(const MetricsInput *in) {
                 n_up += in->peers[i].up;
 
         strbuf_append(&s, "{\"bridge\":");
-        json_str(&s, b->name);
+        json_string(&s, b->name);
         strbuf_append(&s, ",\"mode\":");
-        json_str(&s, bridge_mode_to_string(b->mode));
+        json_string(&s, bridge_mode_to_string(b->mode));
         strbuf_append(&s, ",\"interface\":");
-        json_str(&s, b->interface);
+        json_string(&s, b->interface);
         strbuf_append(&s, ",\"listen_port\":");
         if (in->listen_port)
                 strbuf_appendf(&s, "%u", (unsigned) in->listen_port);
@@ -60,12 +44,12 @@ char *metrics_format_status_json(const MetricsInput *in) {
                 bool v6 = strchr(e->host, ':');
                 if (asprintf(&t, "%s%s%s:%u", v6 ? "[" : "", e->host, v6 ? "]" : "", (unsigned) e->port) < 0)
                         t = NULL;
-                json_str(&s, t ?: "");
+                json_string(&s, t ?: "");
                 free(t);
         } else
                 strbuf_append(&s, "null");
         strbuf_append(&s, ",\"public_key\":");
-        json_str(&s, in->public_key);
+        json_string(&s, in->public_key);
         strbuf_appendf(&s, ",\"device\":%s,\"peers_up\":%zu,\"exports\":%zu,\"config_refused\":%s,\"firewall\":",
                        bool_str(in->device), n_up, b->n_exports, bool_str(in->config_refused));
         if (in->counters)
@@ -82,21 +66,21 @@ char *metrics_format_status_json(const MetricsInput *in) {
         for (size_t i = 0; i < in->n_peers; i++) {
                 const MetricsPeer *p = &in->peers[i];
                 strbuf_append(&s, i ? ",\n{\"name\":" : "\n{\"name\":");
-                json_str(&s, p->name);
+                json_string(&s, p->name);
                 strbuf_append(&s, ",\"public_key\":");
-                json_str(&s, p->public_key);
+                json_string(&s, p->public_key);
                 strbuf_append(&s, ",\"addresses\":[");
                 for (size_t k = 0; p->peer && k < p->peer->n_addresses; k++) {
                         strbuf_append(&s, k ? "," : "");
-                        json_str(&s, ip_prefix_format(&p->peer->addresses[k], a));
+                        json_string(&s, ip_prefix_format(&p->peer->addresses[k], a));
                 }
                 strbuf_append(&s, "],\"endpoint\":");
-                json_str(&s, *p->endpoint ? p->endpoint : NULL);
+                json_string(&s, *p->endpoint ? p->endpoint : NULL);
                 strbuf_appendf(&s,
                                ",\"latest_handshake\":%" PRId64 ",\"rx_bytes\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
                                ",\"rx_rate\":%" PRIu64 ",\"tx_rate\":%" PRIu64 ",\"up\":%s,\"state\":",
                                p->last_handshake_sec, p->rx_bytes, p->tx_bytes, p->rx_rate, p->tx_rate, bool_str(p->up));
-                json_str(&s, p->state ?: "new");
+                json_string(&s, p->state ?: "new");
                 strbuf_append(&s, "}");
         }
         strbuf_append(&s, "]}\n");

@@ -384,7 +384,7 @@ static void test_metrics_status_json(void **state) {
                 "{\"name\":\"laptop\",\"public_key\":\"" KEY_A "\",\"addresses\":[\"10.8.0.2/32\"],"
                 "\"endpoint\":\"192.0.2.7:40000\",\"latest_handshake\":1714564758,\"rx_bytes\":1234567890123,"
                 "\"tx_bytes\":77,\"rx_rate\":2048,\"tx_rate\":5,\"up\":true,\"state\":\"up\"},\n"
-                "{\"name\":\"we\\\"ird\\\\\\u000a\",\"public_key\":\"" KEY_B "\",\"addresses\":[\"10.8.0.3/32\"],"
+                "{\"name\":\"we\\\"ird\\\\\\n\",\"public_key\":\"" KEY_B "\",\"addresses\":[\"10.8.0.3/32\"],"
                 "\"endpoint\":null,\"latest_handshake\":0,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_rate\":0,\"tx_rate\":0,"
                 "\"up\":false,\"state\":\"new\"}]}\n");
         free(s);

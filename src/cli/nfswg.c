@@ -35,7 +35,7 @@ static void help(FILE *f) {
                 "            [--server-key KEY] [--allowed-ips NET] [--close-nfs-on IFACE]\n"
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
                 "  peer remove NAME PEER\n"
-                "  peer list NAME\n"
+                "  peer list NAME [--json]\n"
                 "  peer config NAME PEER [--qr | --qr=png FILE]\n"
                 "  mount-hint NAME PEER [--os linux|macos|windows]\n"
                 "  status [NAME] [--json]\n"

@@ -413,6 +413,7 @@ void manager_stop(Manager *m, bool started) {
         }
 
         sysctl_restore(&m->sysctls);
+        manager_unpublish(m);
         /* Nothing left to adopt: the next start is a first start. */
         last_good_forget(m->root, m->name);
         if (started)
@@ -478,6 +479,9 @@ void manager_done(Manager *m) {
         wg_key_wipe(m->private_key);
         free(m->watches);
         free(m->status);
+        free(m->published_status);
+        free(m->published_metrics);
+        free(m->metrics_path);
         strv_free(m->refused);
         wireguard_go_release(&m->wireguard_go);
 }

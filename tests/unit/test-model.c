@@ -248,6 +248,8 @@ static void test_rejections(void **state) {
         load_bad("[Bridge]\nAddress=fd00::1/64\nMTU=1000\n", "below 1280");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=relative/key\n", "t.conf:3: PrivateKeyFile= must be an absolute");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=/var/lib/../etc/shadow\n", "PrivateKeyFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nMetricsFile=metrics/nfswg.prom\n", "t.conf:3: MetricsFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nMetricsFile=/var/lib/metrics/nfswg.txt\n", "t.conf:3: MetricsFile= must name a file ending in .prom");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nNFSVersions=2\n", "t.conf:3: NFSVersions= '2' is not one of");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nDNS=one.one.one.one\n", "t.conf:3: DNS= 'one.one.one.one'");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nAddress=10.8.0.1/24\n", "given twice");

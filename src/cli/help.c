@@ -52,12 +52,13 @@ const char help_peer_remove[] =
         COMMON_OPTIONS;
 
 const char help_peer_list[] =
-        "Usage: nfswg peer list NAME\n"
+        "Usage: nfswg peer list NAME [--json]\n"
         "\n"
         "List the peers of bridge NAME: tunnel addresses, state (enabled, disabled, expired), latest\n"
         "handshake, bytes received and sent.\n"
         "\n"
         "Options:\n"
+        "  --json                  print them as one JSON object (fields in nfswg(8))\n"
         COMMON_OPTIONS;
 
 const char help_peer_config[] =
@@ -82,7 +83,8 @@ const char help_mount_hint[] =
 const char help_status[] =
         "Usage: nfswg status [NAME] [--json]\n"
         "\n"
-        "Show each bridge (or only NAME): unit state, interface, peers, exports, firewall counters.\n"
+        "Show each bridge (or only NAME): unit state, interface, peers and their transfer rates,\n"
+        "exports, firewall counters.\n"
         "\n"
         "Options:\n"
         "  --json                  print it as one JSON object (fields in nfswg(8))\n"

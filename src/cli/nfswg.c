@@ -36,7 +36,7 @@ static void help(FILE *f) {
                 "  peer add NAME PEER [--address ADDR] [--public-key KEY] [--keepalive SEC] [--psk] [--qr]\n"
                 "           [--expires DATE]\n"
                 "  peer remove NAME PEER\n"
-                "  peer list NAME\n"
+                "  peer list NAME [--json]\n"
                 "  peer config NAME PEER [--qr | --qr=png FILE]\n"
                 "  peer disable|enable NAME PEER\n"
                 "  peer rename NAME OLD NEW\n"

@@ -46,36 +46,7 @@ void format_wg_endpoint(const WgEndpoint *e, char *buf, size_t size) {
         snprintf(buf, size, "%s", wg_endpoint_format(e, t) >= 0 ? t : "");
 }
 
-/* ---- JSON (RFC 8259): a tiny writer is all output needs ---- */
-
-void json_string(StrBuf *s, const char *v) {
-        if (!v) {
-                strbuf_append(s, "null");
-                return;
-        }
-        strbuf_append(s, "\"");
-        for (const unsigned char *p = (const unsigned char *) v; *p; p++)
-                switch (*p) {
-                case '"':
-                        strbuf_append(s, "\\\"");
-                        break;
-                case '\\':
-                        strbuf_append(s, "\\\\");
-                        break;
-                case '\n':
-                        strbuf_append(s, "\\n");
-                        break;
-                case '\t':
-                        strbuf_append(s, "\\t");
-                        break;
-                default:
-                        if (*p < 0x20)
-                                strbuf_appendf(s, "\\u%04x", *p);
-                        else
-                                strbuf_appendf(s, "%c", *p);
-                }
-        strbuf_append(s, "\"");
-}
+/* ---- JSON (RFC 8259): a tiny writer is all output needs (json_string: shared/json.h) ---- */
 
 static void json_key(StrBuf *s, bool *first, const char *key) {
         strbuf_append(s, *first ? "" : ",");
@@ -131,6 +102,11 @@ static void json_peer(StrBuf *s, const StatusInput *in, const Peer *p, time_t no
         json_u64_or_null(s, wp, wp ? wp->rx_bytes : 0);
         json_key(s, &first, "tx_bytes");
         json_u64_or_null(s, wp, wp ? wp->tx_bytes : 0);
+        const StatusFilePeer *sp = status_file_peer(in->published, p->public_key);
+        json_key(s, &first, "rx_rate");
+        json_u64_or_null(s, sp, sp ? sp->rx_rate : 0);
+        json_key(s, &first, "tx_rate");
+        json_u64_or_null(s, sp, sp ? sp->tx_rate : 0);
         strbuf_append(s, "}");
 }
 
@@ -192,6 +168,19 @@ static void json_bridge(StrBuf *s, const StatusInput *in, time_t now) {
         strbuf_append(s, "}");
 }
 
+char *status_format_peers_json(const StatusInput *v, time_t now) {
+        StrBuf s = {};
+        strbuf_append(&s, "{\"bridge\":");
+        json_string(&s, v->bridge->name);
+        strbuf_append(&s, ",\"peers\":[");
+        for (size_t i = 0; i < v->bridge->n_peers; i++) {
+                strbuf_append(&s, i ? "," : "");
+                json_peer(&s, v, &v->bridge->peers[i], now);
+        }
+        strbuf_append(&s, "]}\n");
+        return strbuf_finish(&s);
+}
+
 char *status_format_json(const StatusInput *v, size_t n, time_t now) {
         StrBuf s = {};
         strbuf_append(&s, "{\"bridges\":[");
@@ -247,6 +236,12 @@ char *status_format_text(const StatusInput *v, size_t n, time_t now) {
                         format_bytes(wp->rx_bytes, rx, sizeof rx);
                         format_bytes(wp->tx_bytes, tx, sizeof tx);
                         strbuf_appendf(&s, "    transfer: %s received, %s sent\n", rx, tx);
+                        const StatusFilePeer *sp = status_file_peer(in->published, p->public_key);
+                        if (sp) {
+                                format_bytes(sp->rx_rate, rx, sizeof rx);
+                                format_bytes(sp->tx_rate, tx, sizeof tx);
+                                strbuf_appendf(&s, "    rate: %s/s received, %s/s sent\n", rx, tx);
+                        }
                 }
                 for (size_t j = 0; j < b->n_exports; j++) {
                         const Export *e = &b->exports[j];

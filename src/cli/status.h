@@ -5,7 +5,9 @@
 #include <time.h>
 
 #include "model/bridge.h"
+#include "cli/status-file.h"
 #include "nft/nft.h"
+#include "shared/json.h"
 #include "shared/strbuf.h"
 #include "wg/wg.h"
 
@@ -14,13 +16,15 @@
  *
  * {"bridges":[{"name":S,"unit_state":S,"interface":S,"listen_port":N|null,"public_key":S|null,
  *   "peers":[{"name":S,"public_key":S,"addresses":[S],"endpoint":S|null,"latest_handshake":S|null,
- *             "handshake_age_seconds":N|null,"rx_bytes":N|null,"tx_bytes":N|null}],
+ *             "handshake_age_seconds":N|null,"rx_bytes":N|null,"tx_bytes":N|null,
+ *             "rx_rate":N|null,"tx_rate":N|null}],
  *   "exports":[{"path":S,"clients":[S]}],
  *   "nft":{"accepted_packets":N,"refused_packets":N}|null}]}
  *
  * Addresses and clients are "ADDR/LEN"; latest_handshake is UTC ISO 8601 ("2024-05-01T12:00:00Z");
  * endpoint is "ADDR:PORT" or "[V6]:PORT". A peer without a handshake, or a bridge whose interface is
- * absent, has nulls there; "nft" is null when the table is absent. Keys always appear, in this
+ * absent, has nulls there; "nft" is null when the table is absent. rx_rate and tx_rate are bytes per
+ * second over the daemon's last poll, from its status file (null without one). Keys always appear, in this
  * order. */
 
 typedef struct StatusInput {
@@ -33,11 +37,13 @@ typedef struct StatusInput {
          * FILE:LINE messages), or NULL; refused_last_good: a start serves the last good copy. */
         const char *refused;
         bool refused_last_good;
+        const StatusFile *published; /* the daemon's status file (rates), NULL when absent */
 } StatusInput;
 
 char *status_format_json(const StatusInput *v, size_t n, time_t now);
-/* Appends v as a JSON string (RFC 8259: quote, backslash and control characters escaped). */
-void json_string(StrBuf *s, const char *v);
+/* `nfswg peer list NAME --json`, documented in nfswg(8): the peers of v as in status --json,
+ * {"bridge":S,"peers":[...]} with the same keys per peer. */
+char *status_format_peers_json(const StatusInput *v, time_t now);
 char *status_format_text(const StatusInput *v, size_t n, time_t now);
 
 /* The device's peer with p's public key, or NULL. */

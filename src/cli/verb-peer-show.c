@@ -21,15 +21,17 @@ typedef struct ShowArgs {
         size_t n_pos;
         const char *qr;     /* peer config: "" for --qr, "png" for --qr=png */
         const char *os;     /* mount-hint --os */
+        bool json;          /* peer list --json */
 } ShowArgs;
 
 static int parse_show_args(int argc, char *argv[], const char *prog, const char *usage, const char *help,
                            CliContext *ctx, ShowArgs *a) {
-        enum { ARG_ROOT = 0x100, ARG_QR, ARG_OS };
+        enum { ARG_ROOT = 0x100, ARG_QR, ARG_OS, ARG_JSON };
         static const struct option options[] = {
                 { "root", required_argument, NULL, ARG_ROOT },
                 { "qr", optional_argument, NULL, ARG_QR },
                 { "os", required_argument, NULL, ARG_OS },
+                { "json", no_argument, NULL, ARG_JSON },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -55,6 +57,11 @@ static int parse_show_args(int argc, char *argv[], const char *prog, const char 
                         if (!strstr(usage, "--os"))
                                 return cli_usage_error("%s: unknown option --os.", prog + strlen("nfswg "));
                         a->os = optarg;
+                        break;
+                case ARG_JSON:
+                        if (!strstr(usage, "--json"))
+                                return cli_usage_error("%s: unknown option --json.", prog + strlen("nfswg "));
+                        a->json = true;
                         break;
                 case 'h':
                         help_print(help);
@@ -92,7 +99,7 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
         ShowArgs a = {};
         int r;
 
-        r = parse_show_args(argc, argv, "nfswg peer list", "NAME", help_peer_list, &ctx, &a);
+        r = parse_show_args(argc, argv, "nfswg peer list", "NAME [--json]", help_peer_list, &ctx, &a);
         if (r != 0)
                 return r == CLI_PARSE_DONE ? 0 : r;
         if (a.n_pos != 1)
@@ -110,7 +117,28 @@ int verb_peer_list(int argc, char *argv[], const CliContext *ctx_in) {
                 dev = NULL;
         log_set_sink(NULL, NULL);
 
+        /* The daemon's status file: the rates, and the device's figures where this user cannot
+         * read the device (status-file.h). */
+        StatusFile published = {};
+        _cleanup_free_ char *rel = NULL, *spath = NULL;
+        if (asprintf(&rel, "/run/nfswg-status/%s.json", b->name) >= 0 && (spath = cli_root_path(&ctx, rel)) &&
+            status_file_read(spath, &published) < 0)
+                published = (StatusFile) {};
+
         time_t now = time(NULL);
+        if (a.json) {
+                StatusInput in = { .bridge = b, .device = dev ?: published.device,
+                                   .published = published.bridge ? &published : NULL };
+                _cleanup_free_ char *text = status_format_peers_json(&in, now);
+                status_file_done(&published);
+                if (!text)
+                        return log_oom();
+                fputs(text, stdout);
+                return 0;
+        }
+        if (!dev)
+                dev = TAKE_PTR(published.device);
+        status_file_done(&published);
         printf("%-20s %-32s %-9s %-20s %s\n", "PEER", "ADDRESS", "STATE", "LATEST HANDSHAKE", "TRANSFER");
         for (size_t i = 0; i < bridge_n_peers_any(b); i++) {
                 const Peer *p = bridge_peer_any(b, i);

@@ -23,7 +23,16 @@ typedef struct Collected {
         WgDevice *device;
         NftCounters counters;
         char public_key[WG_KEY_B64_LEN + 1];
+        StatusFile file;
 } Collected;
+
+/* /run/nfswg-status/NAME.json, the daemon's status for every user (status-file.h). */
+static int read_status_file(const CliContext *ctx, const char *name, StatusFile *ret) {
+        _cleanup_free_ char *rel = NULL, *path = NULL;
+        if (asprintf(&rel, "/run/nfswg-status/%s.json", name) < 0 || !(path = cli_root_path(ctx, rel)))
+                return -ENOMEM;
+        return status_file_read(path, ret);
+}
 
 /* /run/nfswg/NAME/refused, written by nfswgd while it refuses a newer configuration (its
  * src/daemon/last-good.h): "live=last-good" or "live=running", then FILE:LINE lines. */
@@ -81,6 +90,8 @@ static void collect(const CliContext *ctx, const Bridge *b, Collected *c) {
 
         c->in.bridge = b;
         read_refused(ctx, b->name, c);
+        if (c->file.bridge || read_status_file(ctx, b->name, &c->file) >= 0)
+                c->in.published = &c->file;
         if (asprintf(&unit, "nfswg@%s.service", b->name) >= 0 && unit_get_active_state(unit, &c->unit_state) >= 0)
                 c->in.unit_state = c->unit_state;
         else
@@ -94,11 +105,19 @@ static void collect(const CliContext *ctx, const Bridge *b, Collected *c) {
         if (nft_read_counters(b->name, &c->counters) >= 0)
                 c->in.counters = &c->counters;
         log_set_sink(NULL, NULL);
+        /* Not root: what the daemon published stands in for the device and the table. */
+        if (!c->in.device && c->in.published)
+                c->in.device = c->file.device;
+        if (!c->in.counters && c->in.published && c->file.has_counters)
+                c->in.counters = &c->file.counters;
 
-        if (c->device && !wg_key_is_zero(c->device->public_key)) {
+        if (c->in.device && !wg_key_is_zero(c->in.device->public_key)) {
+                wg_key_to_base64(c->public_key, c->in.device->public_key);
+                c->in.public_key = c->public_key;
+        } else if (c->device && !wg_key_is_zero(c->device->public_key)) {
                 wg_key_to_base64(c->public_key, c->device->public_key);
                 c->in.public_key = c->public_key;
-        } else if (server_public_key_read(ctx, b->private_key_file, pub) >= 0) {
+        } else if (b->private_key_file && server_public_key_read(ctx, b->private_key_file, pub) >= 0) {
                 wg_key_to_base64(c->public_key, pub);
                 c->in.public_key = c->public_key;
         }
@@ -137,10 +156,20 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
 
         _cleanup_(host_freep) Host *h = NULL;
         const Bridge *only = NULL;
+        StatusFile from_file = {};
         if (name) {
+                /* Not root, or the configuration unreadable: the daemon's status file, when it runs. */
+                log_set_sink(geteuid() != 0 ? discard_log : NULL, NULL);
                 r = cli_load_bridge(&ctx, name, &h, &only);
-                if (r < 0 && load_last_good(&ctx, name, &h, &only) < 0)
-                        return r;
+                log_set_sink(NULL, NULL);
+                if (r < 0 && load_last_good(&ctx, name, &h, &only) < 0) {
+                        if (read_status_file(&ctx, name, &from_file) < 0) {
+                                if (geteuid() != 0)
+                                        (void) cli_load_bridge(&ctx, name, &h, &only); /* says why */
+                                return r;
+                        }
+                        only = from_file.bridge;
+                }
         } else {
                 r = host_load(ctx.root, &h);
                 if (!h)
@@ -153,6 +182,8 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
         _cleanup_free_ StatusInput *in = calloc(n ? n : 1, sizeof(StatusInput));
         if (!v || !in)
                 return log_oom();
+        if (from_file.bridge)
+                v[0].file = from_file;
         for (size_t i = 0; i < n; i++) {
                 collect(&ctx, only ?: h->bridges[i], &v[i]);
                 in[i] = v[i].in;
@@ -163,6 +194,7 @@ int verb_status(int argc, char *argv[], const CliContext *ctx_in) {
                 free(v[i].unit_state);
                 free(v[i].refused);
                 wg_device_free(v[i].device);
+                status_file_done(&v[i].file);
         }
         if (!text)
                 return log_oom();

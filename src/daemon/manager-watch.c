@@ -91,6 +91,9 @@ int manager_poll(Manager *m) {
         _cleanup_(wg_device_freep) WgDevice *dev = NULL;
         const Bridge *b = m->bridge;
         int64_t now = (int64_t) time(NULL);
+        struct timespec ts;
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now_usec = (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
 
         int r = wg_device_get(b->interface, m->uapi_dir, &dev);
         if (r < 0) {
@@ -98,6 +101,9 @@ int manager_poll(Manager *m) {
                 if (m->n_up != (size_t) -1)
                         log_warning_errno(r, "Cannot read the WireGuard device %s: %m", b->interface);
                 m->n_up = (size_t) -1;
+                for (size_t i = 0; i < m->n_watches; i++)
+                        peer_watch_sample(&m->watches[i], false, 0, 0, 0);
+                manager_publish(m, NULL);
                 return r;
         }
 
@@ -121,6 +127,7 @@ int manager_poll(Manager *m) {
                         .endpoint = endpoint,
                 };
                 peer_watch_update(&m->watches[i], &reading, now, &c);
+                peer_watch_sample(&m->watches[i], wp, wp ? wp->rx_bytes : 0, wp ? wp->tx_bytes : 0, now_usec);
                 manager_endpoint_check(m, i, wp, now);
                 if (peer_watch_is_up(&m->watches[i]))
                         n_up++;
@@ -137,6 +144,7 @@ int manager_poll(Manager *m) {
                 event_emit(c.event, &info);
         }
         m->n_up = n_up;
+        manager_publish(m, dev);
         return 0;
 }
 

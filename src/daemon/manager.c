@@ -8,6 +8,7 @@
 #include "daemon/manager-internal.h"
 #include "daemon/networkd.h"
 #include "daemon/reload-plan.h"
+#include "emit/emit.h"
 #include "shared/key-file.h"
 #include "daemon/rtnl.h"
 #include "daemon/system-files.h"
@@ -189,6 +190,14 @@ int manager_apply_exports(Manager *m, const RenderList *files, bool force_reload
                 if (r < 0)
                         return log_error_errno(r, "Cannot remove %s: %m", path);
                 changed = changed || r > 0;
+                /* Nor the nfs-utils environment file that came with it: this bridge pins no port
+                 * for nfs-utils' daemons any more. */
+                _cleanup_free_ char *env = nfs_utils_env_path(m->name), *env_path = NULL;
+                if (!env || asprintf(&env_path, "%s%s", m->root, env) < 0)
+                        return log_oom();
+                r = unlink_if_exists(env_path);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot remove %s: %m", env_path);
                 if (!changed)
                         return 0;
         }
@@ -404,6 +413,7 @@ void manager_stop(Manager *m, bool started) {
         }
 
         sysctl_restore(&m->sysctls);
+        manager_unpublish(m);
         /* Nothing left to adopt: the next start is a first start. */
         last_good_forget(m->root, m->name);
         if (started)
@@ -471,6 +481,9 @@ void manager_done(Manager *m) {
         wg_key_wipe(m->private_key);
         free(m->watches);
         free(m->status);
+        free(m->published_status);
+        free(m->published_metrics);
+        free(m->metrics_path);
         strv_free(m->refused);
         wireguard_go_release(&m->wireguard_go);
 }

@@ -60,6 +60,12 @@ typedef struct Manager {
         size_t n_watches;
         size_t n_up;
         char *status;
+        /* What manager_publish() last wrote (metrics.h): the status file, the metrics file and
+         * where (NULL: none written). */
+        char *published_status;
+        char *published_metrics;
+        char *metrics_path;
+        bool publish_warned;
 } Manager;
 
 /* Loads ROOT/etc/nfswg (every bridge, for the host-wide checks) and finds NAME. Problems of other
@@ -95,3 +101,10 @@ void manager_expiry_update(Manager *m);
 int manager_poll(Manager *m);
 /* Recomputes m->status; notify sends STATUS= when it changed. */
 void manager_update_status(Manager *m, bool notify);
+/* Writes ROOT/run/nfswg-status/NAME.json and the Prometheus metrics file (MetricsFile=, else
+ * ROOT/var/lib/prometheus/node-exporter/nfswg_NAME.prom when that directory exists) from the last
+ * poll (dev: its reading, NULL when the device could not be read), each only when its content
+ * changed. */
+void manager_publish(Manager *m, const WgDevice *dev);
+/* A real stop: removes both files. */
+void manager_unpublish(Manager *m);

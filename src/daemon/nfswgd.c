@@ -69,7 +69,7 @@ static int env_seconds(const char *name, unsigned def, uint64_t *ret) {
         const char *e = getenv(name);
         unsigned v = def;
         if (e && parse_unsigned(e, 1, 3600, &v) < 0)
-                return log_error_errno(EINVAL, "$%s=%s is not a number of seconds (1..3600).", name, e);
+                return log_error_errno(EINVAL, "$%s=%s is not a number of seconds (1..3600).", name, EXCERPT(e));
         *ret = (uint64_t) v * 1000000ULL;
         return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 
+#include "daemon/metrics.h"
 #include "daemon/peer-watch.h"
 #include "shared/strbuf.h"
 
@@ -55,6 +56,19 @@ void peer_watch_update(PeerWatch *w, const PeerReading *r, int64_t now_sec, Peer
                 snprintf(w->endpoint, sizeof w->endpoint, "%s", endpoint);
         if (ret)
                 *ret = c;
+}
+
+void peer_watch_sample(PeerWatch *w, bool present, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t now_usec) {
+        if (!present) {
+                /* Off the device: its counters start again from 0 when it comes back. */
+                w->rx_bytes = w->tx_bytes = w->rx_rate = w->tx_rate = w->sample_usec = 0;
+                return;
+        }
+        w->rx_rate = metrics_rate(w->rx_bytes, rx_bytes, w->sample_usec, now_usec);
+        w->tx_rate = metrics_rate(w->tx_bytes, tx_bytes, w->sample_usec, now_usec);
+        w->rx_bytes = rx_bytes;
+        w->tx_bytes = tx_bytes;
+        w->sample_usec = now_usec;
 }
 
 static void append_list_item(StrBuf *sb, bool *first, const char *s) {

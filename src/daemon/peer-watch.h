@@ -43,6 +43,9 @@ typedef struct PeerWatch {
         int64_t last_handshake_sec;
         char endpoint[PEER_ENDPOINT_MAX];
         EndpointWatch dial; /* peers with Endpoint=: re-resolve and failover (daemon/endpoint.h) */
+        /* The transfer counters at the last poll (CLOCK_MONOTONIC sample_usec, 0 = none yet) and
+         * the rates since the poll before, bytes/s: the status file and `nfswg status`. */
+        uint64_t rx_bytes, tx_bytes, rx_rate, tx_rate, sample_usec;
 } PeerWatch;
 
 /* What one reading changed: the event to report (or _EVENT_NONE), with the handshake age (-1 for
@@ -54,6 +57,8 @@ typedef struct PeerChange {
 } PeerChange;
 
 const char *peer_state_to_string(PeerState s);
+/* Feeds the transfer counters of one poll (present: the device lists the peer) into w's rates. */
+void peer_watch_sample(PeerWatch *w, bool present, uint64_t rx_bytes, uint64_t tx_bytes, uint64_t now_usec);
 void peer_watch_update(PeerWatch *w, const PeerReading *r, int64_t now_sec, PeerChange *ret);
 static inline bool peer_watch_is_up(const PeerWatch *w) {
         return w->state == PEER_STATE_UP;

@@ -52,6 +52,7 @@ Bridge *bridge_free(Bridge *b) {
         free(b->addresses);
         free(b->endpoint.host);
         free(b->private_key_file);
+        free(b->metrics_file);
         strv_free(b->dns);
         strv_free(b->close_nfs_on);
         for (size_t i = 0; i < b->n_exports; i++) {

@@ -186,6 +186,7 @@ typedef struct Bridge {
         Endpoint endpoint;    /* host NULL when unset */
         unsigned mtu;
         char *private_key_file;
+        char *metrics_file; /* MetricsFile=, NULL when unset (the daemon's default applies) */
         unsigned nfs_versions; /* NFS_V* bits */
         char **dns;            /* DNS= for client configs, NULL-terminated, may be NULL */
         char **close_nfs_on;   /* CloseNFSOn=: interfaces whose NFS ports the table drops,

@@ -150,6 +150,18 @@ int host_check(Host *h) {
                         }
                 }
 
+                /* CloseNFSOn= on another bridge's tunnel would drop NFS for that bridge's peers. */
+                for (size_t j = 0; j < h->n_bridges; j++) {
+                        const Bridge *o = h->bridges[j];
+                        if (j != i && o->interface && strv_contains(b->close_nfs_on, o->interface)) {
+                                errors++;
+                                log_error("%s:%u: CloseNFSOn= names %s, the tunnel of bridge %s (%s); its peers could "
+                                          "not reach NFS.",
+                                          b->close_nfs_on_source, b->close_nfs_on_line, o->interface, o->name,
+                                          o->sources[0]);
+                        }
+                }
+
                 for (size_t j = 0; j < i; j++) {
                         const Bridge *o = h->bridges[j];
                         if (streq(b->interface, o->interface)) {

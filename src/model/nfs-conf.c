@@ -5,11 +5,10 @@
  * ignores (no section, no '=', an unmatched quote, an empty value, a [section "subsection"]) is
  * ignored here too, silently, as nfs-utils only warns in its own log. */
 #include <dirent.h>
-#include <fcntl.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "model/nfs-conf.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
@@ -77,39 +76,9 @@ static void reader_oom(Reader *r, int k) {
                 r->oom = true;
 }
 
+/* Regular files only, bounded, never blocking on a FIFO: the one reader of fileio.h. */
 static int read_config_file(const char *path, char **ret) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
-
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        if (st.st_size > NFS_CONF_MAX_SIZE)
-                return -EFBIG;
-
-        _cleanup_free_ char *buf = malloc(NFS_CONF_MAX_SIZE + 1);
-        size_t n = 0;
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t k = read(fd, buf + n, NFS_CONF_MAX_SIZE + 1 - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-                if (n > NFS_CONF_MAX_SIZE)
-                        return -EFBIG; /* it grew while we read */
-        }
-        buf[n] = '\0';
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return read_regular_file(path, NFS_CONF_MAX_SIZE, ret, NULL);
 }
 
 static void parse_text(Reader *r, const char *path, char *text, Section *section, unsigned depth);

@@ -111,6 +111,16 @@ static int bridge_private_key_file(LoadContext *ctx, void *t, const ConfEntry *e
         return set_path(ctx, &((Bridge *) t)->private_key_file, e);
 }
 
+static int bridge_metrics_file(LoadContext *ctx, void *t, const ConfEntry *e) {
+        size_t n = strlen(e->value);
+        /* node-exporter's textfile collector reads *.prom files only. */
+        if (n > 0 && (n < 6 || !streq(e->value + n - 5, ".prom")))
+                return conf_error(ctx, e->line, "MetricsFile= must name a file ending in .prom, not '%s'.",
+                                  EXCERPT(e->value)),
+                       0;
+        return set_path(ctx, &((Bridge *) t)->metrics_file, e);
+}
+
 static int bridge_nfs_version_item(LoadContext *ctx, void *t, const ConfEntry *e, const char *item) {
         Bridge *b = t;
         if (streq(item, "3"))
@@ -497,6 +507,7 @@ static const KeyDef key_table[] = {
         { SECTION_BRIDGE, "Endpoint", bridge_endpoint, false },
         { SECTION_BRIDGE, "MTU", bridge_mtu, false },
         { SECTION_BRIDGE, "PrivateKeyFile", bridge_private_key_file, false },
+        { SECTION_BRIDGE, "MetricsFile", bridge_metrics_file, false },
         { SECTION_BRIDGE, "NFSVersions", bridge_nfs_versions, false },
         { SECTION_BRIDGE, "DNS", bridge_dns, true },
         { SECTION_BRIDGE, "CloseNFSOn", bridge_close_nfs_on, true },

@@ -10,8 +10,7 @@
 #include "shared/fileio.h"
 #include "shared/macro.h"
 
-/* read_full_file() with the limit max. */
-static int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         struct stat st;
 
         /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. What was opened is checked

@@ -14,6 +14,8 @@
  * first read, never waited on), -EFBIG beyond READ_FILE_MAX (counted while reading, so memory stays
  * bounded even when the file grows). read_file_strerror() says these in words. */
 int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* read_full_file() with the limit max (bytes) instead of READ_FILE_MAX. */
+int read_regular_file(const char *path, size_t max, char **ret, size_t *ret_size);
 /* "not a regular file ...", "larger than 4 MiB ...", or strerror(3): for "PATH: cannot read: %s". */
 const char *read_file_strerror(int error);
 

@@ -439,6 +439,11 @@ if [ -x "$BUILD/src/daemon/nfswgd" ]; then
         "$BUILD/src/daemon/nfswgd" --root "$RD" $'b\033[2J' >"$T/out" 2>"$T/err" && fail "nfswgd took an invalid name"
         expect_err "'b\\\\x1b\[2J' is not a bridge name" "nfswgd"
         grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence"
+        checks=$((checks + 1))
+        NFSWG_POLL_SEC=$'5\033[2J' "$BUILD/src/daemon/nfswgd" --root "$RD" bridge >"$T/out" 2>"$T/err" &&
+                fail "nfswgd took an invalid NFSWG_POLL_SEC"
+        expect_err "NFSWG_POLL_SEC=5\\\\x1b\[2J is not a number of seconds" "nfswgd"
+        grep -q $'\033' "$T/err" && fail "nfswgd echoed an escape sequence from its environment"
 fi
 # the bridge's own public key is no peer's key
 refused 1 "$RD" "$NFSWG" --root "$RD" peer add bridge mirror --public-key "$server_pub"
@@ -516,11 +521,24 @@ names = [p["name"] for p in b["peers"]]
 assert names == ["laptop", "phone", "site"], names
 for p in b["peers"]:
     assert list(p) == ["name", "public_key", "addresses", "endpoint", "latest_handshake",
-                       "handshake_age_seconds", "rx_bytes", "tx_bytes"], list(p)
+                       "handshake_age_seconds", "rx_bytes", "tx_bytes", "rx_rate", "tx_rate"], list(p)
+    assert p["rx_rate"] is None and p["tx_rate"] is None  # no daemon, no status file
 assert b["peers"][0]["addresses"] == ["10.8.0.2/32"]
 assert b["exports"] == [{"path": "/srv/nfswg", "clients": ["10.8.0.2/32", "10.8.0.3/32", "10.8.0.100/32"]}]
 PY
 fi
+refused 0 "$R" "$NFSWG" --root "$R" peer list bridge --json
+if command -v python3 >/dev/null; then
+        python3 - "$T/out" <<'PY' || fail "peer list --json is not the documented JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["bridge", "peers"] and d["bridge"] == "bridge", d
+assert [p["name"] for p in d["peers"]] == ["laptop", "phone", "site"], d
+assert list(d["peers"][0]) == ["name", "public_key", "addresses", "endpoint", "latest_handshake",
+                               "handshake_age_seconds", "rx_bytes", "tx_bytes", "rx_rate", "tx_rate"]
+PY
+fi
+refused 2 "$R" "$NFSWG" --root "$R" peer config bridge laptop --json
 refused 1 "$R" "$NFSWG" --root "$R" status nobridge
 refused 2 "$R" "$NFSWG" --root "$R" status a b
 refused 2 "$R" "$NFSWG" --root "$R" status --frob

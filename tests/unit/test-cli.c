@@ -500,7 +500,96 @@ static void assert_jnum(const JVal *v, const char *s) {
 static const char *const bridge_keys[] = { "name", "unit_state", "interface", "listen_port", "public_key",
                                            "peers", "exports", "nft" };
 static const char *const peer_keys[] = { "name", "public_key", "addresses", "endpoint", "latest_handshake",
-                                         "handshake_age_seconds", "rx_bytes", "tx_bytes" };
+                                         "handshake_age_seconds", "rx_bytes", "tx_bytes", "rx_rate", "tx_rate" };
+
+/* What nfswgd writes (src/daemon/metrics.h; its exact text is tested in test-daemon.c). */
+static char *status_file_text(void) {
+        char *s = NULL;
+        assert_true(asprintf(&s,
+                             "{\"bridge\":\"t\",\"mode\":\"embedded\",\"interface\":\"nfswg-t\",\"listen_port\":51820,\"endpoint\":null,"
+                             "\"public_key\":\"%s\",\"device\":true,\"peers_up\":1,\"exports\":1,\"config_refused\":true,"
+                             "\"firewall\":{\"nfs_accepted_packets\":10,\"nfs_refused_packets\":3,\"forward_accepted_packets\":6,"
+                             "\"forward_refused_packets\":4,\"spoofed_packets\":5},\"peers\":[\n"
+                             "{\"name\":\"laptop\",\"public_key\":\"%s\",\"addresses\":[\"10.8.0.2/32\",\"fd00:8::2/128\"],"
+                             "\"endpoint\":\"[2001:db8::7]:40000\",\"latest_handshake\":1714564758,\"rx_bytes\":1234567890123,"
+                             "\"tx_bytes\":77,\"rx_rate\":2048,\"tx_rate\":5,\"up\":true,\"state\":\"up\"}]}\n",
+                             KEY3, KEY1) > 0);
+        return s;
+}
+
+static void test_peer_list_json(void **state) {
+        _cleanup_free_ char *conf = NULL, *published_text = status_file_text();
+        assert_true(asprintf(&conf,
+                             "[Bridge]\nAddress=10.8.0.1/24\n[Export]\nPath=/srv/all\nPeers=*\n"
+                             "[Peer]\nName=laptop\nPublicKey=%s\nAddress=10.8.0.2/32\n"
+                             "[Peer]\nName=phone\nPublicKey=%s\nAddress=10.8.0.3/32\n",
+                             KEY1, KEY2) > 0);
+        _cleanup_(bridge_freep) Bridge *b = load(conf);
+        StatusFile published = {};
+        assert_int_equal(status_file_parse(published_text, &published), 0);
+        time_t now = 1714564800;
+
+        /* Not root: the device as the daemon published it. */
+        StatusInput in = { .bridge = b, .device = published.device, .published = &published };
+        _cleanup_free_ char *json = status_format_peers_json(&in, now);
+        assert_non_null(json);
+        JVal *root = jparse_all(json);
+        static const char *const top_keys[] = { "bridge", "peers" };
+        const JVal *top = root;
+        assert_keys(top, top_keys, 2);
+        assert_jstr(jget(top, "bridge"), "t");
+        const JVal *jp = jget(top, "peers");
+        assert_int_equal(jp->n, 2);
+        assert_keys(jp->items[0], peer_keys, ELEMENTSOF(peer_keys));
+        assert_jstr(jget(jp->items[0], "name"), "laptop");
+        assert_jstr(jget(jp->items[0], "endpoint"), "[2001:db8::7]:40000");
+        assert_jnum(jget(jp->items[0], "handshake_age_seconds"), "42");
+        assert_jnum(jget(jp->items[0], "rx_bytes"), "1234567890123");
+        assert_jnum(jget(jp->items[0], "rx_rate"), "2048");
+        assert_jnum(jget(jp->items[0], "tx_rate"), "5");
+        assert_keys(jp->items[1], peer_keys, ELEMENTSOF(peer_keys));
+        assert_jstr(jget(jp->items[1], "name"), "phone");
+        assert_jnum(jget(jp->items[1], "rx_bytes"), NULL);
+        assert_jnum(jget(jp->items[1], "rx_rate"), NULL);
+        jfree(root);
+
+        /* status as text, as an unprivileged user sees it: figures and rates from the file. */
+        in.unit_state = "active";
+        _cleanup_free_ char *text = status_format_text(&in, 1, now);
+        assert_non_null(strstr(text, "  peer laptop: 10.8.0.2/32\n    endpoint: [2001:db8::7]:40000\n"
+                                     "    latest handshake: 42 s ago\n"
+                                     "    transfer: 1.12 TiB received, 77 B sent\n"
+                                     "    rate: 2.00 KiB/s received, 5 B/s sent\n"));
+        assert_non_null(strstr(text, "  peer phone: 10.8.0.3/32\n    not on the interface\n"));
+        status_file_done(&published);
+}
+
+static void test_status_file_parse(void **state) {
+        StatusFile f = {};
+        _cleanup_free_ char *text = status_file_text();
+        assert_int_equal(status_file_parse(text, &f), 0);
+        assert_string_equal(f.bridge->name, "t");
+        assert_int_equal(f.bridge->mode, BRIDGE_MODE_EMBEDDED);
+        assert_string_equal(f.bridge->interface, "nfswg-t");
+        assert_int_equal(f.bridge->n_peers, 1);
+        assert_string_equal(f.bridge->peers[0].name, "laptop");
+        assert_int_equal(f.bridge->peers[0].n_addresses, 2);
+        assert_true(f.has_counters && f.counters.refused_packets == 3 && f.counters.spoofed_packets == 5);
+        assert_true(f.config_refused);
+        assert_non_null(f.device);
+        assert_int_equal(f.device->listen_port, 51820);
+        assert_int_equal(f.device->n_peers, 1);
+        assert_true(f.device->peers[0].last_handshake_sec == 1714564758 && f.device->peers[0].rx_bytes == 1234567890123ull);
+        char ep[64];
+        format_wg_endpoint(&f.device->peers[0].endpoint, ep, sizeof ep);
+        assert_string_equal(ep, "[2001:db8::7]:40000");
+        const StatusFilePeer *sp = status_file_peer(&f, f.bridge->peers[0].public_key);
+        assert_true(sp && sp->rx_rate == 2048 && sp->tx_rate == 5);
+        status_file_done(&f);
+
+        assert_int_equal(status_file_parse("{\"bridges\":[]}\n", &f), -EINVAL);
+        assert_int_equal(status_file_parse("", &f), -EINVAL);
+}
 
 static void test_status_json(void **state) {
         _cleanup_free_ char *text = NULL;
@@ -526,9 +615,13 @@ static void test_status_json(void **state) {
         peers[1].tx_bytes = 77;
         WgDevice dev = { .ifname = "nfswg-t", .listen_port = 51999, .peers = peers, .n_peers = 2 };
         NftCounters counters = { .accepted_packets = 10, .refused_packets = 3, .accepted_bytes = 999 };
+        StatusFile published = {};
+        _cleanup_free_ char *published_text = status_file_text();
+        assert_int_equal(status_file_parse(published_text, &published), 0);
 
         StatusInput in[2] = {
-                { .bridge = b, .unit_state = "active", .device = &dev, .public_key = KEY3, .counters = &counters },
+                { .bridge = b, .unit_state = "active", .device = &dev, .public_key = KEY3, .counters = &counters,
+                  .published = &published },
                 { .bridge = b, .unit_state = "unknown" }, /* stopped: no device, key, or table */
         };
         _cleanup_free_ char *json = status_format_json(in, 2, now);
@@ -566,6 +659,8 @@ static void test_status_json(void **state) {
         assert_jnum(jget(laptop, "handshake_age_seconds"), "42");
         assert_jnum(jget(laptop, "rx_bytes"), "1234567890123");
         assert_jnum(jget(laptop, "tx_bytes"), "77");
+        assert_jnum(jget(laptop, "rx_rate"), "2048");
+        assert_jnum(jget(laptop, "tx_rate"), "5");
 
         assert_keys(phone, peer_keys, ELEMENTSOF(peer_keys));
         assert_jstr(jget(phone, "name"), "phone");
@@ -576,6 +671,8 @@ static void test_status_json(void **state) {
         assert_jnum(jget(phone, "handshake_age_seconds"), NULL);
         assert_jnum(jget(phone, "rx_bytes"), NULL);
         assert_jnum(jget(phone, "tx_bytes"), NULL);
+        assert_jnum(jget(phone, "rx_rate"), NULL);
+        assert_jnum(jget(phone, "tx_rate"), NULL);
 
         const JVal *je = jget(jb, "exports");
         assert_int_equal(je->n, 2);
@@ -613,6 +710,7 @@ static void test_status_json(void **state) {
                 assert_jnum(jget(sp->items[i], "rx_bytes"), NULL);
         }
         jfree(root);
+        status_file_done(&published);
 
         /* no bridges at all is still a document */
         _cleanup_free_ char *empty = status_format_json(NULL, 0, now);
@@ -869,6 +967,8 @@ int main(void) {
                 cmocka_unit_test(test_request_check),
                 cmocka_unit_test(test_dropin_round_trip),
                 cmocka_unit_test(test_status_json),
+                cmocka_unit_test(test_status_file_parse),
+                cmocka_unit_test(test_peer_list_json),
                 cmocka_unit_test(test_json_string_escaping),
                 cmocka_unit_test(test_formats),
                 cmocka_unit_test(test_qr_payload),

@@ -19,6 +19,7 @@
 #include "daemon/endpoint.h"
 #include "daemon/nas-ports.h"
 #include "daemon/event.h"
+#include "daemon/metrics.h"
 #include "daemon/last-good.h"
 #include "daemon/stop-intent.h"
 #include "shared/fileio.h"
@@ -33,6 +34,7 @@
 #include "daemon/peer-watch.h"
 #include "daemon/reload-plan.h"
 #include "daemon/system-files.h"
+#include "daemon/manager-internal.h"
 #include "shared/fileio.h"
 
 #define KEY_A "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -292,6 +294,119 @@ static void test_status_text(void **state) {
         assert_string_equal(s, "tunnel to home.example.org:51821 not connected, mounts /mnt/nfswg");
         free(s);
         host_free(h);
+}
+
+
+/* ---- status file and Prometheus metrics ---- */
+
+static void metrics_input(const Bridge *b, MetricsPeer peers[2], NftCounters *c, MetricsInput *in) {
+        peers[0] = (MetricsPeer) { .name = "laptop", .peer = &b->peers[0], .endpoint = "192.0.2.7:40000", .present = true,
+                                   .last_handshake_sec = 1714564758, .rx_bytes = 1234567890123ull, .tx_bytes = 77,
+                                   .rx_rate = 2048, .tx_rate = 5, .up = true, .state = "up" };
+        snprintf(peers[0].public_key, sizeof peers[0].public_key, "%s", KEY_A);
+        /* Not a name the configuration allows: the escapes of both formats. */
+        peers[1] = (MetricsPeer) { .name = "we\"ird\\\n", .peer = &b->peers[1], .state = "new" };
+        snprintf(peers[1].public_key, sizeof peers[1].public_key, "%s", KEY_B);
+        *c = (NftCounters) { .accepted_packets = 10, .refused_packets = 3, .forward_refused_packets = 4,
+                             .spoofed_packets = 5, .forward_accepted_packets = 6 };
+        *in = (MetricsInput) { .bridge = b, .public_key = KEY_C, .listen_port = 51820, .device = true, .counters = c,
+                               .config_refused = true, .peers = peers, .n_peers = 2 };
+}
+
+static void test_metrics_prometheus(void **state) {
+        Host *h = host_of(BRIDGE_HEAD PEER_LAPTOP PEER_PHONE);
+        MetricsPeer peers[2];
+        NftCounters c;
+        MetricsInput in;
+        metrics_input(h->bridges[0], peers, &c, &in);
+
+        char *s = metrics_format_prometheus(&in);
+        assert_string_equal(
+                s,
+                "# HELP nfswg_peer_last_handshake_seconds Unix time of the latest WireGuard handshake with the peer (0: never).\n"
+                "# TYPE nfswg_peer_last_handshake_seconds gauge\n"
+                "nfswg_peer_last_handshake_seconds{bridge=\"t\",peer=\"laptop\"} 1714564758\n"
+                "nfswg_peer_last_handshake_seconds{bridge=\"t\",peer=\"we\\\"ird\\\\\\n\"} 0\n"
+                "# HELP nfswg_peer_receive_bytes_total Bytes received from the peer.\n"
+                "# TYPE nfswg_peer_receive_bytes_total counter\n"
+                "nfswg_peer_receive_bytes_total{bridge=\"t\",peer=\"laptop\"} 1234567890123\n"
+                "nfswg_peer_receive_bytes_total{bridge=\"t\",peer=\"we\\\"ird\\\\\\n\"} 0\n"
+                "# HELP nfswg_peer_transmit_bytes_total Bytes sent to the peer.\n"
+                "# TYPE nfswg_peer_transmit_bytes_total counter\n"
+                "nfswg_peer_transmit_bytes_total{bridge=\"t\",peer=\"laptop\"} 77\n"
+                "nfswg_peer_transmit_bytes_total{bridge=\"t\",peer=\"we\\\"ird\\\\\\n\"} 0\n"
+                "# HELP nfswg_peer_up 1 when the peer had a handshake within the last 180 seconds, else 0.\n"
+                "# TYPE nfswg_peer_up gauge\n"
+                "nfswg_peer_up{bridge=\"t\",peer=\"laptop\"} 1\n"
+                "nfswg_peer_up{bridge=\"t\",peer=\"we\\\"ird\\\\\\n\"} 0\n"
+                "# HELP nfswg_peers Peers configured on the bridge.\n"
+                "# TYPE nfswg_peers gauge\n"
+                "nfswg_peers{bridge=\"t\"} 2\n"
+                "# HELP nfswg_exports Exports of the bridge.\n"
+                "# TYPE nfswg_exports gauge\n"
+                "nfswg_exports{bridge=\"t\"} 1\n"
+                "# HELP nfswg_firewall_dropped_packets_total Packets the bridge's nftables table dropped, by reason.\n"
+                "# TYPE nfswg_firewall_dropped_packets_total counter\n"
+                "nfswg_firewall_dropped_packets_total{bridge=\"t\",reason=\"nfs_refused\"} 3\n"
+                "nfswg_firewall_dropped_packets_total{bridge=\"t\",reason=\"forward_refused\"} 4\n"
+                "nfswg_firewall_dropped_packets_total{bridge=\"t\",reason=\"spoofed\"} 5\n"
+                "# HELP nfswg_config_refused 1 while a newer configuration is refused and an older one is served.\n"
+                "# TYPE nfswg_config_refused gauge\n"
+                "nfswg_config_refused{bridge=\"t\"} 1\n");
+        free(s);
+
+        /* No peers, no table: the per-peer families and the firewall one are left out, not empty. */
+        in.n_peers = 0;
+        in.counters = NULL;
+        in.config_refused = false;
+        s = metrics_format_prometheus(&in);
+        assert_null(strstr(s, "nfswg_peer_"));
+        assert_null(strstr(s, "nfswg_firewall"));
+        assert_non_null(strstr(s, "\nnfswg_peers{bridge=\"t\"} 0\n"));
+        assert_non_null(strstr(s, "\nnfswg_config_refused{bridge=\"t\"} 0\n"));
+        free(s);
+        host_free(h);
+}
+
+static void test_metrics_status_json(void **state) {
+        Host *h = host_of(BRIDGE_HEAD PEER_LAPTOP PEER_PHONE);
+        MetricsPeer peers[2];
+        NftCounters c;
+        MetricsInput in;
+        metrics_input(h->bridges[0], peers, &c, &in);
+
+        char *s = metrics_format_status_json(&in);
+        assert_string_equal(
+                s,
+                "{\"bridge\":\"t\",\"mode\":\"embedded\",\"interface\":\"nfswg-t\",\"listen_port\":51820,\"endpoint\":null,"
+                "\"public_key\":\"" KEY_C "\",\"device\":true,\"peers_up\":1,\"exports\":1,\"config_refused\":true,"
+                "\"firewall\":{\"nfs_accepted_packets\":10,\"nfs_refused_packets\":3,\"forward_accepted_packets\":6,"
+                "\"forward_refused_packets\":4,\"spoofed_packets\":5},\"peers\":[\n"
+                "{\"name\":\"laptop\",\"public_key\":\"" KEY_A "\",\"addresses\":[\"10.8.0.2/32\"],"
+                "\"endpoint\":\"192.0.2.7:40000\",\"latest_handshake\":1714564758,\"rx_bytes\":1234567890123,"
+                "\"tx_bytes\":77,\"rx_rate\":2048,\"tx_rate\":5,\"up\":true,\"state\":\"up\"},\n"
+                "{\"name\":\"we\\\"ird\\\\\\n\",\"public_key\":\"" KEY_B "\",\"addresses\":[\"10.8.0.3/32\"],"
+                "\"endpoint\":null,\"latest_handshake\":0,\"rx_bytes\":0,\"tx_bytes\":0,\"rx_rate\":0,\"tx_rate\":0,"
+                "\"up\":false,\"state\":\"new\"}]}\n");
+        free(s);
+        host_free(h);
+}
+
+static void test_metrics_rates(void **state) {
+        assert_int_equal(metrics_rate(0, 5000, 0, 1000000), 0);               /* no earlier sample */
+        assert_int_equal(metrics_rate(1000, 6000, 1000000, 3000000), 2500);   /* 5000 B in 2 s */
+        assert_int_equal(metrics_rate(6000, 100, 1000000, 3000000), 0);       /* counter reset */
+        assert_int_equal(metrics_rate(1000, 6000, 3000000, 3000000), 0);      /* no time passed */
+        /* 1 TiB in 1 s: no overflow of delta * 10^6. */
+        assert_true(metrics_rate(0, 1ull << 40, 1, 1000001) == 1ull << 40);
+
+        PeerWatch w = {};
+        peer_watch_sample(&w, true, 100, 200, 5000000);
+        assert_true(w.rx_rate == 0 && w.tx_rate == 0 && w.rx_bytes == 100);
+        peer_watch_sample(&w, true, 5100, 1200, 10000000);
+        assert_true(w.rx_rate == 1000 && w.tx_rate == 200);
+        peer_watch_sample(&w, false, 0, 0, 15000000);
+        assert_true(w.rx_rate == 0 && w.sample_usec == 0 && w.rx_bytes == 0);
 }
 
 /* ---- reload plan ---- */
@@ -1150,8 +1265,36 @@ static void test_system_files_nfs_utils_env(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* A reload that removes the bridge's last [Export] takes away the exports fragment and the
+ * nfs-utils environment file with it (the bridge pins nothing for nfs-utils any more). */
+static void test_exports_gone_take_env_file(void **state) {
+        char root[] = "/tmp/nfswg-test-noexport-XXXXXX", path[256];
+        assert_non_null(mkdtemp(root));
+        Manager m = { .name = "t", .root = root };
+        RenderList none = {};
+
+        snprintf(path, sizeof path, "%s/run/nfswg/t/nfs-utils.env", root);
+        assert_int_equal(mkdir_parents(path, 0755), 0);
+        assert_int_equal(write_file_atomic(path, "NFSWG_MOUNTD_ARGS=\"--port 20048\"\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+        char frag[256];
+        snprintf(frag, sizeof frag, "%s/etc/exports.d/nfswg-t.exports", root);
+        assert_int_equal(mkdir_parents(frag, 0755), 0);
+        assert_int_equal(write_file_atomic(frag, "/srv/nfswg 10.8.0.2(rw)\n", 0644, (uid_t) -1, (gid_t) -1), 1);
+
+        setenv("NFSWG_EXPORTFS", "/bin/true", 1);
+        assert_int_equal(manager_apply_exports(&m, &none, false), 0);
+        unsetenv("NFSWG_EXPORTFS");
+        assert_int_not_equal(access(frag, F_OK), 0);
+        assert_int_not_equal(access(path, F_OK), 0);
+
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_exports_gone_take_env_file),
                 cmocka_unit_test(test_event_peer_up),
                 cmocka_unit_test(test_event_stale_down_roamed),
                 cmocka_unit_test(test_event_lifecycle_texts),
@@ -1160,6 +1303,9 @@ int main(void) {
                 cmocka_unit_test(test_peer_down_without_stale),
                 cmocka_unit_test(test_peer_roaming),
                 cmocka_unit_test(test_status_text),
+                cmocka_unit_test(test_metrics_prometheus),
+                cmocka_unit_test(test_metrics_status_json),
+                cmocka_unit_test(test_metrics_rates),
                 cmocka_unit_test(test_plan_add_peer),
                 cmocka_unit_test(test_plan_remove_and_change),
                 cmocka_unit_test(test_plan_unchanged),

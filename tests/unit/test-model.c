@@ -249,6 +249,8 @@ static void test_rejections(void **state) {
         load_bad("[Bridge]\nAddress=fd00::1/64\nMTU=1000\n", "below 1280");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=relative/key\n", "t.conf:3: PrivateKeyFile= must be an absolute");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nPrivateKeyFile=/var/lib/../etc/shadow\n", "PrivateKeyFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nMetricsFile=metrics/nfswg.prom\n", "t.conf:3: MetricsFile= must be an absolute");
+        load_bad("[Bridge]\nAddress=10.8.0.1/24\nMetricsFile=/var/lib/metrics/nfswg.txt\n", "t.conf:3: MetricsFile= must name a file ending in .prom");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nNFSVersions=2\n", "t.conf:3: NFSVersions= '2' is not one of");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nDNS=one.one.one.one\n", "t.conf:3: DNS= 'one.one.one.one'");
         load_bad("[Bridge]\nAddress=10.8.0.1/24\nAddress=10.8.0.1/24\n", "given twice");
@@ -517,6 +519,19 @@ static void test_host_checks(void **state) {
         assert_true(log_captured("overlaps Address=10.9.1.1/24"));
         assert_true(log_captured("site-b.conf:8: [Forward] To=@nowhere names no bridge"));
         host_free(h);
+
+        /* CloseNFSOn= naming another bridge's tunnel would shut that bridge's peers out. */
+        snprintf(p, sizeof p, "%s/etc/nfswg/site-b.conf", dir);
+        assert_int_equal(unlink(p), 0);
+        snprintf(p, sizeof p, "%s/etc/nfswg/broken.conf", dir);
+        assert_int_equal(unlink(p), 0);
+        PUT("vps.conf", "[Bridge]\nAddress=10.9.5.1/24\nListenPort=51830\nCloseNFSOn=eth0 nfswg-roam\n");
+        log_capture_start();
+        assert_int_equal(host_load(dir, &h), -EINVAL);
+        assert_true(log_captured("vps.conf:4: CloseNFSOn= names nfswg-roam, the tunnel of bridge roam"));
+        host_free(h);
+        snprintf(p, sizeof p, "%s/etc/nfswg/vps.conf", dir);
+        assert_int_equal(unlink(p), 0);
 
         /* An empty host is fine. */
         snprintf(p, sizeof p, "rm -rf '%s'/etc", dir);

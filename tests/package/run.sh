@@ -253,7 +253,7 @@ exit 0
 EOF
         chmod +x "$FAKEBIN/$tool"
 done
-fake_paths='/var/lib/nfswg /etc/nfswg /etc/exports.d /run/systemd/network /run/systemd/system /run/nfswg /etc/systemd/system /srv/nfswg'
+fake_paths='/var/lib/nfswg /var/lib/prometheus/node-exporter /etc/nfswg /etc/exports.d /run/systemd/network /run/systemd/system /run/nfswg /etc/systemd/system /srv/nfswg'
 run_maintscript() { # FAKEROOT SCRIPT ARGS... (calls in $FAKE_CALLS, output in $WORK/maint.out)
         local fake=$1 script=$2 rewritten=$WORK/maint-$2.sh expr=
         shift 2
@@ -345,6 +345,10 @@ check_postrm() { # ACTION EXPECT_STATE(yes|no)
         echo x >"$fake/run/systemd/network/50-nfswg-bridge.netdev"
         echo x >"$fake/run/systemd/network/10-other.network"
         echo x >"$fake/run/nfswg/bridge/nfs-utils.env"
+        mkdir -p "$fake/run/nfswg-status" "$fake/var/lib/prometheus/node-exporter"
+        echo '{}' >"$fake/run/nfswg-status/bridge.json"
+        echo 'nfswg_peers{bridge="bridge"} 1' >"$fake/var/lib/prometheus/node-exporter/nfswg_bridge.prom"
+        echo 'other 1' >"$fake/var/lib/prometheus/node-exporter/other.prom"
         ln -s /lib/systemd/system/nfswg@.service "$fake/etc/systemd/system/multi-user.target.wants/nfswg@bridge.service"
         ln -s /lib/systemd/system/other.service "$fake/etc/systemd/system/multi-user.target.wants/other.service"
         echo data >"$fake/srv/nfswg/file"
@@ -360,12 +364,15 @@ check_postrm() { # ACTION EXPECT_STATE(yes|no)
                 [ ! -e "$fake/etc/exports.d/nfswg-bridge.exports" ] || fail "postrm $1 left the exports fragment"
                 [ ! -e "$fake/run/systemd/network/50-nfswg-bridge.netdev" ] || fail "postrm $1 left a netdev"
                 [ ! -e "$fake/run/nfswg" ] || fail "postrm $1 left /run/nfswg: $(find "$fake/run/nfswg")"
+                [ ! -e "$fake/run/nfswg-status" ] || fail "postrm $1 left /run/nfswg-status"
+                [ ! -e "$fake/var/lib/prometheus/node-exporter/nfswg_bridge.prom" ] || fail "postrm $1 left the metrics file"
                 [ ! -L "$fake/etc/systemd/system/multi-user.target.wants/nfswg@bridge.service" ] ||
                         fail "postrm $1 left a dangling enablement link"
         fi
         [ -e "$fake/etc/nfswg/bridge.conf.d/admin.conf" ] || fail "postrm $1 removed an administrator's file"
         [ -e "$fake/etc/nfswg/bridge.conf.d/peer-mine.conf" ] || fail "postrm $1 removed an administrator's peer-*.conf"
         [ -e "$fake/etc/exports.d/other.exports" ] || fail "postrm $1 removed another package's exports"
+        [ -e "$fake/var/lib/prometheus/node-exporter/other.prom" ] || fail "postrm $1 removed another metrics file"
         [ -e "$fake/run/systemd/network/10-other.network" ] || fail "postrm $1 removed another networkd file"
         [ -L "$fake/etc/systemd/system/multi-user.target.wants/other.service" ] || fail "postrm $1 disabled another unit"
         [ -e "$fake/srv/nfswg/file" ] || fail "postrm $1 touched exported data"

@@ -139,12 +139,21 @@ check "peer list shows one expired" grep -qE '^one .* expired ' "$T/list2.out"
 wait "$PING"
 check "client two's ping lost no packet during the expiry" grep -q " 0% packet loss" "$T/ping2b.log"
 
-# ---- rotate-key: the old key is refused at once, the new config works -------------------------------------
+# ---- rotate-key: the old key is refused at once, the new config works, the others lose nothing -----------
+# Client one back (its Expires= taken out) to be the other peer that must not notice.
+sed -i '/^Expires=/d' "$D/peer-one.conf"
+check "the daemon reloads client one without Expires=" hup_daemon 15
+check "client one pings again (within 20 s)" quiet in1 ping -c 1 -w 20 10.87.0.1
+in1 ping -i 0.05 -c 200 -W 1 10.87.0.1 >"$T/ping1r.log" 2>&1 &
+PING=$!
+sleep 1
 TWO_OLD=$(pub_of "$T/two.conf")
 "$NFSWG" --root "$R" peer rotate-key "$NAME" two >"$T/two-new.conf" 2>"$T/rotate.out"
 TWO_NEW=$(pub_of "$T/two-new.conf")
 check "rotate-key printed a config with a new key" [ -n "$TWO_NEW" -a "$TWO_NEW" != "$TWO_OLD" ]
 check "the daemon reloads the new key" hup_daemon 15
+wait "$PING"
+check "client one's ping lost no packet during two's key rotation" grep -q " 0% packet loss" "$T/ping1r.log"
 check "the old key is gone from the device" sh -c "! ip netns exec $NSB wg show $IFB peers | grep -qx '$TWO_OLD'"
 check "the new key is on the device" on_device "$TWO_NEW"
 check "client two with its old key can no longer ping" sh -c "! ip netns exec $NS2 ping -c 2 -W 1 10.87.0.1 >/dev/null"

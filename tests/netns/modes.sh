@@ -261,7 +261,7 @@ rpc_set() { # NS PROGRAM VERSION tcp|udp PORT: register with the rpcbind running
         for p in $(ip netns pids "$ns"); do
                 [ "$(cat "/proc/$p/comm" 2>/dev/null)" = rpcbind ] && pid=$p
         done
-        [ -n "${pid:-}" ] && ASAN_OPTIONS=detect_leaks=0 nsenter -t "$pid" -m -n "$RPC_TOOL" set "$@"
+        [ -n "${pid:-}" ] && ASAN_OPTIONS=detect_leaks=0 nsenter -t "$pid" -m -n -r "$RPC_TOOL" set "$@"
 }
 DISCOVERED="rpcbind of NAS 192.168.50.2 lists its NFSv3 side ports 20048;"
 discovered_count() { grep -c -- "$DISCOVERED" "$T/nas2.log"; }

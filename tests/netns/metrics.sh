@@ -8,13 +8,15 @@
 # namespace's loopback: the nfswg_ metrics with the device's figures, no scrape error. Both files
 # go on a real stop.
 #
-# Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip, python3, setpriv or
-# prometheus-node-exporter.
+# Root only; exits 77 (skip) without root, wireguard-go, wg, nft, ip, python3 or setpriv.
+# prometheus-node-exporter is downloaded (apt-get download) and unpacked into the test's directory,
+# never installed: installing it would start a daemon listening on port 9100 of the machine. A
+# failed download fails the test.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 need_root
-need_tools wireguard-go wg nft ip python3 ping setpriv prometheus-node-exporter
+need_tools wireguard-go wg nft ip python3 ping setpriv apt-get dpkg-deb
 need_built "$NFSWGD"
 need_built "$NFSWG"
 
@@ -28,6 +30,14 @@ IFB=${IFB:0:15}
 IFC=${IFC:0:15}
 PORT=51878
 SCRAPE_PORT=9977
+
+# Debian's prometheus-node-exporter, unpacked here (see above).
+(cd "$T" && apt-get download prometheus-node-exporter >"$T/apt-download.log" 2>&1) ||
+        die "apt-get download prometheus-node-exporter failed (apt-get update first, as tests/setup-deps does)" \
+                "$T/apt-download.log"
+dpkg-deb -x "$T"/prometheus-node-exporter_*.deb "$T/node-exporter" || die "cannot unpack prometheus-node-exporter"
+NODE_EXPORTER=$T/node-exporter/usr/bin/prometheus-node-exporter
+[ -x "$NODE_EXPORTER" ] || die "no usr/bin/prometheus-node-exporter in the downloaded package"
 
 inb() { ip netns exec "$NSB" "$@"; }
 inc() { ip netns exec "$NSC" "$@"; }
@@ -137,7 +147,7 @@ check "no client private key either" sh -c "! grep -qF '$CLIENT_KEY' $STATUS $PR
 # ---- node-exporter ------------------------------------------------------------------------------
 # After the ping: no traffic, so two polls later the file holds what wg show says.
 sleep 2.5
-bg ip netns exec "$NSB" prometheus-node-exporter --collector.textfile.directory="$R/prom" \
+bg ip netns exec "$NSB" "$NODE_EXPORTER" --collector.textfile.directory="$R/prom" \
         --web.listen-address=127.0.0.1:$SCRAPE_PORT --collector.disable-defaults --collector.textfile
 scrape() {
         inb python3 -c '

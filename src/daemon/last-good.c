@@ -32,10 +32,9 @@ static void discard_log(int level, const char *message, void *userdata) {
 int last_good_save(const char *root, const Bridge *b) {
         _cleanup_free_ char *dir = bridge_runtime_path(root, b->name, LAST_GOOD_DIR);
         _cleanup_free_ char *tmp = bridge_runtime_path(root, b->name, LAST_GOOD_DIR ".new");
-        _cleanup_free_ char *tmp_root = NULL;
         int r;
 
-        if (!dir || !tmp || asprintf(&tmp_root, "%s/", tmp) < 0)
+        if (!dir || !tmp)
                 return -ENOMEM;
         rm_tree(tmp);
         for (size_t i = 0; b->sources && b->sources[i]; i++) {
@@ -62,11 +61,8 @@ int last_good_save(const char *root, const Bridge *b) {
 
         /* The files may have changed since they were read: keep the copy only if it still loads. */
         _cleanup_(bridge_freep) Bridge *check = NULL;
-        _cleanup_free_ char *check_root = NULL;
-        if (asprintf(&check_root, "%s", tmp) < 0)
-                return -ENOMEM;
         log_set_sink(discard_log, NULL);
-        r = bridge_load(check_root, b->name, &check);
+        r = bridge_load(tmp, b->name, &check);
         log_set_sink(NULL, NULL);
         if (r < 0) {
                 rm_tree(tmp);

@@ -114,7 +114,7 @@ void manager_publish(Manager *m, const WgDevice *dev) {
                 free(m->metrics_path);
                 m->metrics_path = TAKE_PTR(mpath);
                 free(m->published_metrics);
-        m->published_metrics = NULL;
+                m->published_metrics = NULL;
         }
         if (!m->metrics_path)
                 return;
